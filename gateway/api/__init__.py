@@ -1,0 +1,1 @@
+"""Thin handlers of the gateway's own operations (``openapi/gateway.yaml``)."""

@@ -1,0 +1,45 @@
+"""What is installed, what a tenant may call, and its API document."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..specs import merge_documents
+from ..state import current_gateway, current_principal, request_session
+from ..tenancy import service
+
+
+def openapi() -> dict[str, Any]:
+    """The merged document of the caller's modules (all installed ones for anonymous callers)."""
+    gateway = current_gateway()
+    principal = current_principal(required=False)
+    if principal is None or principal.is_admin:
+        names = gateway.installed
+        include_admin = True
+    else:
+        names = principal.modules
+        include_admin = False
+    modules = [
+        (name, gateway.registry.modules[name].title, gateway.documents[name])
+        for name in sorted(names)
+        if name in gateway.registry.modules
+    ]
+    return merge_documents(gateway.documents[None], modules, include_admin=include_admin)
+
+
+def me() -> dict[str, Any]:
+    """The calling tenant and the modules it subscribes to."""
+    principal = current_principal()
+    assert principal is not None and principal.tenant_id is not None
+    tenant = service.get_tenant(request_session(), principal.tenant_id)
+    return {
+        "id": tenant.id,
+        "slug": tenant.slug,
+        "name": tenant.name,
+        "modules": sorted(principal.modules),
+    }
+
+
+def plugins() -> dict[str, Any]:
+    """The plugin registry report."""
+    return current_gateway().registry.report()

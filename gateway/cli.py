@@ -1,0 +1,307 @@
+"""The ``almacen`` command: serve, demo, database, plugins, tenants, keys and specs.
+
+Errors print one line on stderr and exit non-zero; no tracebacks.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from importlib.resources import files
+from typing import Any, TypeVar
+
+import click
+import yaml
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+
+from . import migrate
+from .app import create_app, gateway_of
+from .errors import AlmacenError, NotFoundError
+from .logs import configure_logging
+from .settings import Settings, SettingsError
+from .specs import merge_documents
+from .state import Gateway
+from .tenancy import service
+from .tenancy.models import Tenant
+
+__all__ = ["main"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _gateway(database_url: str | None = None) -> Gateway:
+    config = {"database_url": database_url} if database_url else None
+    return gateway_of(create_app(config))
+
+
+def _find_tenant(gateway: Gateway, ref: str) -> Tenant:
+    with gateway.db.session() as session:
+        tenant = session.scalar(select(Tenant).where((Tenant.slug == ref) | (Tenant.id == ref)))
+    if tenant is None:
+        raise NotFoundError(f"no tenant with slug or id {ref!r}")
+    return tenant
+
+
+@click.group()
+@click.version_option(package_name="almacen")
+def cli() -> None:
+    """Almacén: debt-collection building blocks behind one API gateway.
+
+    Settings come from ALMACEN_* environment variables (ALMACEN_DATABASE_URL, ...).
+    """
+    configure_logging(os.environ.get("ALMACEN_LOG_LEVEL", "WARNING"), as_json=False)
+
+
+# -- serving -------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=0, type=int, help="Run gunicorn with N uvicorn workers.")
+@click.option("--upgrade/--no-upgrade", default=True, help="Migrate the database first.")
+def serve(host: str, port: int, workers: int, upgrade: bool) -> None:
+    """Serve the gateway (development server, or gunicorn with --workers N)."""
+    if upgrade:
+        _upgrade()
+    _serve(host, port, workers)
+
+
+def _serve(host: str, port: int, workers: int) -> None:
+    if workers > 0:
+        config = files("almacen.gateway") / "gunicorn.conf.py"
+        env = {**os.environ, "ALMACEN_BIND": f"{host}:{port}", "ALMACEN_WORKERS": str(workers)}
+        command = [sys.executable, "-m", "gunicorn", "-c", str(config), "almacen.gateway.asgi:app"]
+        raise SystemExit(subprocess.call(command, env=env))  # noqa: S603
+    import uvicorn
+
+    uvicorn.run("almacen.gateway.asgi:app", host=host, port=port, log_level="warning")
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--no-serve", is_flag=True, help="Set up and print the key, but do not serve.")
+def demo(host: str, port: int, no_serve: bool) -> None:
+    """Create the database and a demo tenant with every module, print its key, serve."""
+    gateway = _upgrade()
+    with gateway.db.transaction() as session:
+        tenant = session.scalar(select(Tenant).where(Tenant.slug == "demo"))
+        if tenant is None:
+            tenant = service.create_tenant(session, slug="demo", name="Demo collections")
+        tenant_id = tenant.id
+    with gateway.db.transaction(tenant_id=tenant_id) as session:
+        for module in gateway.registry.modules.values():
+            service.subscribe(session, module=module, config={})
+        _, secret = service.create_api_key(session, tenant=tenant, name="demo")
+    with gateway.db.transaction() as session:
+        _, admin_secret = service.create_admin_key(session, name="demo")
+    base = f"http://{host}:{port}/v1"
+    click.echo(f"Demo tenant 'demo' subscribed to: {', '.join(sorted(gateway.installed)) or '-'}")
+    click.echo(f"  tenant API key: {secret}")
+    click.echo(f"  admin key:      {admin_secret}")
+    click.echo(f"  API docs:       {base}/ui/")
+    click.echo(f"  try:            curl -H 'X-API-Key: {secret}' {base}/me")
+    if not no_serve:
+        _serve(host, port, 0)
+
+
+# -- database ------------------------------------------------------------------------------
+
+
+@cli.group()
+def db() -> None:
+    """Database migrations."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Apply every pending migration of the gateway and of each installed module."""
+    gateway = _upgrade()
+    click.echo(f"database at head: {gateway.db.engine.url.render_as_string(hide_password=True)}")
+
+
+def _upgrade() -> Gateway:
+    gateway = _gateway()
+    migrate.upgrade(gateway.db.engine, gateway.registry.modules.values())
+    return gateway
+
+
+# -- plugins and specs ---------------------------------------------------------------------
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def plugins(as_json: bool) -> None:
+    """List plugins, modules, versions and load failures."""
+    report = _gateway().registry.report()
+    if as_json:
+        click.echo(json.dumps(report, indent=2))
+        return
+    click.echo("Modules:")
+    for module in report["modules"] or [{"name": "(none)", "version": "", "title": "", "plugin": ""}]:
+        click.echo(f"  {module['name']:<16} {module['version']:<10} {module['title']}"
+                   + (f"  [{module['plugin']}]" if module.get("plugin") else ""))
+    click.echo("Plugins:")
+    for plugin in report["plugins"]:
+        dist = f"{plugin['distribution']} {plugin['version'] or ''}".strip()
+        click.echo(f"  {plugin['name']:<16} {dist}")
+    if report["failures"]:
+        click.echo("Failed to load:")
+        for failure in report["failures"]:
+            click.echo(f"  {failure['name']} ({failure['stage']}): {failure['error']}")
+
+
+@cli.group()
+def spec() -> None:
+    """OpenAPI documents."""
+
+
+@spec.command("export")
+@click.option("--tenant", "tenant_ref", help="Only the modules this tenant (slug or id) has.")
+@click.option("--format", "fmt", type=click.Choice(["json", "yaml"]), default="json")
+def spec_export(tenant_ref: str | None, fmt: str) -> None:
+    """Print the merged OpenAPI document (of one tenant's modules with --tenant)."""
+    gateway = _gateway()
+    names = gateway.installed
+    if tenant_ref:
+        tenant = _find_tenant(gateway, tenant_ref)
+        with gateway.db.session(tenant_id=tenant.id) as session:
+            names = frozenset(s.module for s in service.list_subscriptions(session)) & names
+    document = merge_documents(
+        gateway.documents[None],
+        [(n, gateway.registry.modules[n].title, gateway.documents[n]) for n in sorted(names)],
+        include_admin=tenant_ref is None,
+    )
+    click.echo(json.dumps(document, indent=2) if fmt == "json" else yaml.safe_dump(document))
+
+
+# -- tenants, keys, subscriptions ----------------------------------------------------------
+
+
+@cli.group()
+def tenants() -> None:
+    """Create and list tenants."""
+
+
+@tenants.command("create")
+@click.argument("slug")
+@click.option("--name", help="Display name (defaults to the slug).")
+@click.option("--rate-limit", help="e.g. 100/minute; the gateway default when absent.")
+def tenants_create(slug: str, name: str | None, rate_limit: str | None) -> None:
+    """Create a tenant."""
+    gateway = _gateway()
+    with gateway.db.transaction() as session:
+        tenant = service.create_tenant(session, slug=slug, name=name or slug, rate_limit=rate_limit)
+    click.echo(f"{tenant.id} {tenant.slug}")
+
+
+@tenants.command("list")
+def tenants_list() -> None:
+    """List tenants."""
+    gateway = _gateway()
+    with gateway.db.session() as session:
+        for tenant in session.scalars(select(Tenant).order_by(Tenant.created_at)):
+            click.echo(f"{tenant.id} {tenant.slug:<24} {tenant.status:<10} {tenant.name}")
+
+
+@cli.group()
+def keys() -> None:
+    """Issue and revoke API keys."""
+
+
+@keys.command("create")
+@click.argument("tenant_ref")
+@click.option("--name", default="", help="What the key is for.")
+def keys_create(tenant_ref: str, name: str) -> None:
+    """Issue an API key for a tenant; the secret is printed once."""
+    gateway = _gateway()
+    tenant = _find_tenant(gateway, tenant_ref)
+    with gateway.db.transaction(tenant_id=tenant.id) as session:
+        key, secret = service.create_api_key(session, tenant=tenant, name=name)
+    click.echo(f"key {key.id} for {tenant.slug}:")
+    click.echo(secret)
+
+
+@keys.command("revoke")
+@click.argument("tenant_ref")
+@click.argument("key_id")
+def keys_revoke(tenant_ref: str, key_id: str) -> None:
+    """Revoke a tenant's API key."""
+    gateway = _gateway()
+    tenant = _find_tenant(gateway, tenant_ref)
+    with gateway.db.transaction(tenant_id=tenant.id) as session:
+        service.revoke_api_key(session, key_id)
+    click.echo(f"revoked {key_id}")
+
+
+@cli.command()
+@click.argument("tenant_ref")
+@click.argument("module")
+@click.option("--config", "config_text", help="The module configuration as JSON or YAML.")
+def subscribe(tenant_ref: str, module: str, config_text: str | None) -> None:
+    """Subscribe a tenant to a module."""
+    gateway = _gateway()
+    tenant = _find_tenant(gateway, tenant_ref)
+    installed = gateway.registry.modules.get(module)
+    if installed is None:
+        raise NotFoundError(f"no module {module!r} is installed")
+    try:
+        config = yaml.safe_load(config_text) if config_text else {}
+    except yaml.YAMLError as exc:
+        raise click.BadParameter(f"not JSON or YAML: {exc}", param_hint="--config") from None
+    if not isinstance(config, dict):
+        raise click.BadParameter("must be a mapping", param_hint="--config")
+    with gateway.db.transaction(tenant_id=tenant.id) as session:
+        service.subscribe(session, module=installed, config=config)
+    click.echo(f"{tenant.slug} subscribes to {module}")
+
+
+@cli.group()
+def admin() -> None:
+    """Operator credentials."""
+
+
+@admin.command("create-key")
+@click.option("--name", default="", help="Whose key it is.")
+def admin_create_key(name: str) -> None:
+    """Issue an operator key for the admin API; the secret is printed once."""
+    gateway = _gateway()
+    with gateway.db.transaction() as session:
+        _, secret = service.create_admin_key(session, name=name)
+    click.echo(secret)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    try:
+        cli.main(args=argv, prog_name="almacen", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        return 1
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except (AlmacenError, SettingsError) as exc:
+        click.echo(f"error: {exc}", err=True)
+        return 1
+    except SQLAlchemyError as exc:
+        reason = str(exc.orig if getattr(exc, "orig", None) else exc).splitlines()[0]
+        click.echo(f"error: database: {reason} (is the database migrated? `almacen db upgrade`)",
+                   err=True)
+        return 1
+    except SystemExit as exc:
+        return int(exc.code or 0) if not isinstance(exc.code, str) else 1
+    except Exception as exc:
+        first_line = (str(exc).strip().splitlines() or [""])[0]
+        click.echo(f"error: {type(exc).__name__}: {first_line}", err=True)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

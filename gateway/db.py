@@ -1,0 +1,201 @@
+"""Storage: one declarative base, the tenant-scoping rules, and a session per unit of work.
+
+Every tenant-owned table mixes in :class:`TenantScoped`. A session opened for a tenant adds
+``tenant_id = :tenant`` to every ORM query that touches such a table and stamps new rows with
+the tenant; a session opened for no tenant refuses to query them at all unless the statement
+says ``execution_options(all_tenants=True)``. So an unscoped query is hard to write by accident.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+from sqlalchemy import DateTime, ForeignKey, MetaData, String, TypeDecorator, create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    ORMExecuteState,
+    Session,
+    declared_attr,
+    mapped_column,
+    sessionmaker,
+    with_loader_criteria,
+)
+from sqlalchemy.pool import NullPool
+
+__all__ = [
+    "Base",
+    "Database",
+    "TenantScoped",
+    "UnscopedQueryError",
+    "new_id",
+    "utcnow",
+]
+
+# Named constraints, so that migrations can refer to them on every backend.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """The declarative base shared by the gateway, built-in modules and plugins."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def new_id() -> str:
+    """A random identifier for a new row (32 hex digits)."""
+    return uuid.uuid4().hex
+
+
+def utcnow() -> dt.datetime:
+    """The current time, timezone-aware in UTC."""
+    return dt.datetime.now(dt.UTC)
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """A timestamp stored in UTC and always read back timezone-aware (SQLite drops zones)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is not None:
+            if value.tzinfo is None:
+                raise ValueError("naive datetime given for a UTC timestamp column")
+            value = value.astimezone(dt.UTC)
+            if dialect.name == "sqlite":
+                value = value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=dt.UTC)
+        return value
+
+
+class TenantScoped:
+    """Mixin for every tenant-owned row: a ``tenant_id`` column, enforced on every query."""
+
+    @declared_attr
+    def tenant_id(cls) -> Mapped[str]:
+        return mapped_column(
+            String(32), ForeignKey("tenants.id", ondelete="CASCADE"), index=True, nullable=False
+        )
+
+
+class UnscopedQueryError(RuntimeError):
+    """Raised when tenant-owned rows are queried, or written, outside a tenant's session."""
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _scope_to_tenant(state: ORMExecuteState) -> None:
+    if not (state.is_select or state.is_update or state.is_delete):
+        return
+    if state.execution_options.get("all_tenants", False):
+        return
+    mappers = state.all_mappers
+    if not any(issubclass(m.class_, TenantScoped) for m in mappers):
+        return
+    tenant_id = state.session.info.get("tenant_id")
+    if tenant_id is None:
+        names = ", ".join(sorted(m.class_.__name__ for m in mappers))
+        raise UnscopedQueryError(
+            f"query on tenant-owned {names} in a session without a tenant; open the session "
+            "for a tenant or pass execution_options(all_tenants=True)"
+        )
+    state.statement = state.statement.options(
+        with_loader_criteria(
+            TenantScoped,
+            lambda cls: cls.tenant_id == tenant_id,
+            include_aliases=True,
+        )
+    )
+
+
+@event.listens_for(Session, "before_flush")
+def _stamp_tenant(session: Session, _context: Any, _instances: Any) -> None:
+    tenant_id = session.info.get("tenant_id")
+    for obj in list(session.new) + list(session.dirty):
+        if not isinstance(obj, TenantScoped):
+            continue
+        current = obj.tenant_id  # type: ignore[attr-defined]
+        if current is None and tenant_id is not None:
+            obj.tenant_id = tenant_id  # type: ignore[attr-defined]
+        elif tenant_id is not None and current != tenant_id:
+            raise UnscopedQueryError(
+                f"{type(obj).__name__} of tenant {current} written in tenant {tenant_id}'s session"
+            )
+        elif current is None:
+            raise UnscopedQueryError(f"{type(obj).__name__} written without a tenant")
+
+
+class Database:
+    """An engine and its session factory.
+
+    :param url: SQLAlchemy URL; ``sqlite:///file`` gets WAL mode and foreign keys.
+    """
+
+    def __init__(self, url: str, **engine_options: Any) -> None:
+        self.url = url
+        self.engine = make_engine(url, **engine_options)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @property
+    def is_sqlite(self) -> bool:
+        """True on the embedded default."""
+        return self.engine.dialect.name == "sqlite"
+
+    def session(self, *, tenant_id: str | None = None) -> Session:
+        """A new session; with ``tenant_id`` every ORM query in it is scoped to that tenant."""
+        session = self._sessions()
+        session.info["tenant_id"] = tenant_id
+        return session
+
+    @contextlib.contextmanager
+    def transaction(self, *, tenant_id: str | None = None) -> Iterator[Session]:
+        """A session in one transaction: committed when the block ends, rolled back on error."""
+        with self.session(tenant_id=tenant_id) as session, session.begin():
+            yield session
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()
+
+
+def make_engine(url: str, **options: Any) -> Engine:
+    """Create an engine with the per-backend settings the gateway relies on."""
+    if url.startswith("sqlite"):
+        if url in ("sqlite://", "sqlite:///:memory:"):
+            raise ValueError("use a SQLite file: an in-memory database is not shared by workers")
+        options.setdefault("connect_args", {"timeout": 30, "check_same_thread": False})
+        # A pool of SQLite file connections buys little and holds locks across threads.
+        options.setdefault("poolclass", NullPool)
+        engine = create_engine(url, **options)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        # pysqlite's own BEGIN handling defers locks; take them when the transaction starts so
+        # that concurrent writers wait on busy_timeout instead of failing on upgrade.
+        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+        return engine
+    options.setdefault("pool_pre_ping", True)
+    return create_engine(url, **options)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None  # we issue BEGIN ourselves (see make_engine)
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()

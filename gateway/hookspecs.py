@@ -1,0 +1,75 @@
+"""The gateway's hook specifications: the whole contract between Almacén and its plugins.
+
+Each hook is an empty, documented function. Implement one in a plugin with the same name,
+decorated with ``almacen.hookimpl``; take any subset of the arguments. ``docs/plugin_hooks.md``
+has a section per hook and a test keeps the two in step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from .markers import hookspec
+
+if TYPE_CHECKING:
+    import connexion
+
+    from .module import Action, EventType, Module
+    from .plugins import PluginRegistry
+    from .settings import Settings
+
+
+@hookspec(historic=True)
+def almacen_addhooks(registry: PluginRegistry) -> None:
+    """Add hook specifications of a plugin's own, as ``pytest_addhooks`` does.
+
+    Call ``registry.add_hookspecs(module)`` with a module of ``@hookspec`` functions. Historic:
+    plugins registered later still receive the call.
+
+    :param registry: the app's plugin registry.
+    :return: nothing.
+    """
+
+
+@hookspec
+def almacen_register_module() -> Module | None:
+    """Register the API module this plugin provides.
+
+    :return: a :class:`~almacen.Module`, or None when the plugin only extends others.
+        All non-None results are collected; two modules of one name are a load failure of the
+        second plugin.
+    """
+
+
+@hookspec
+def almacen_register_actions() -> Iterable[Action] | None:
+    """Register named actions other modules, blueprints and bots may call.
+
+    :return: an iterable of :class:`~almacen.Action`, each named ``<module>.<verb_object>``
+        after an installed module. All results are collected; a duplicate name is a load
+        failure of the plugin that registered it second.
+    """
+
+
+@hookspec
+def almacen_register_events() -> Iterable[EventType] | None:
+    """Register the event types a module emits, for the event catalogue.
+
+    :return: an iterable of :class:`~almacen.EventType`, each named
+        ``<module>.<object_past_tense>``. All results are collected, as for actions.
+    """
+
+
+@hookspec
+def almacen_prepare_app(app: connexion.FlaskApp, settings: Settings) -> None:
+    """Change the application once it is built: add error handlers, routes, middleware.
+
+    Called once at the end of :func:`~almacen.create_app`, in plugin order; every
+    implementation runs. A plugin that raises is reported as a load failure and the app is
+    served without its changes after the point it failed.
+
+    :param app: the connexion application.
+    :param settings: the gateway's settings.
+    :return: nothing.
+    """

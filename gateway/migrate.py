@@ -1,0 +1,60 @@
+"""Alembic, driven from code: one environment, a version location per module.
+
+The gateway's revisions form the ``gateway`` branch; each module (built-in or plugin) ships
+its own folder of revisions on a branch named after it, depending on the gateway's first
+revision. ``almacen db upgrade`` upgrades every branch to its head.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from collections.abc import Iterable
+from importlib.resources import files
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy.engine import Engine
+
+from .module import Module
+
+__all__ = ["GATEWAY_BASE_REVISION", "alembic_config", "import_models", "upgrade"]
+
+#: Module migrations declare ``depends_on = GATEWAY_BASE_REVISION``.
+GATEWAY_BASE_REVISION = "gw0001"
+
+_GATEWAY_MODELS = ("almacen.gateway.tenancy.models", "almacen.gateway.idempotency.models")
+
+
+def import_models(modules: Iterable[Module]) -> None:
+    """Import every table definition, so that metadata is complete for autogenerate."""
+    for name in _GATEWAY_MODELS:
+        importlib.import_module(name)
+    for module in modules:
+        if module.models:
+            importlib.import_module(module.models)
+
+
+def alembic_config(engine: Engine, modules: Iterable[Module]) -> Config:
+    """An Alembic config over ``engine`` with the gateway's and the modules' revisions."""
+    modules = list(modules)
+    migrations = files("almacen.gateway") / "migrations"
+    locations = [str(migrations / "versions")]
+    locations += [str(m.migrations) for m in modules if m.migrations is not None]
+    config = Config()
+    config.set_main_option("script_location", str(migrations))
+    config.set_main_option("path_separator", "os")
+    config.set_main_option("version_locations", os.pathsep.join(locations))
+    config.set_main_option(
+        "sqlalchemy.url", engine.url.render_as_string(hide_password=False).replace("%", "%%")
+    )
+    config.attributes["modules"] = modules
+    return config
+
+
+def upgrade(engine: Engine, modules: Iterable[Module]) -> None:
+    """Upgrade the gateway and every module to their latest revisions."""
+    config = alembic_config(engine, modules)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "heads")

@@ -1,0 +1,98 @@
+"""The per-app state handlers and middleware share, and how a handler reaches it."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import flask
+from connexion.context import context as connexion_context
+from sqlalchemy.orm import Session
+
+from .db import Database
+from .errors import AuthenticationError
+from .plugins import PluginRegistry
+from .ratelimit import TenantRateLimiter
+from .requestcontext import Metrics
+from .settings import Settings
+from .tenancy.access import Authenticator
+from .tenancy.principal import Principal
+
+__all__ = ["Gateway", "current_gateway", "current_principal", "request_session"]
+
+EXTENSION = "almacen"
+
+
+@dataclasses.dataclass
+class Gateway:
+    """Everything one app holds: settings, plugins, storage and the access machinery."""
+
+    settings: Settings
+    registry: PluginRegistry
+    db: Database
+    metrics: Metrics
+    authenticator: Authenticator
+    limiter: TenantRateLimiter
+    #: Parsed OpenAPI documents: the gateway's and each mounted module's (shared parts added).
+    documents: dict[str | None, dict[str, Any]]
+
+    @property
+    def installed(self) -> frozenset[str]:
+        """Names of the modules mounted on this app."""
+        return frozenset(self.registry.modules)
+
+
+def current_gateway() -> Gateway:
+    """The :class:`Gateway` of the app serving the current request."""
+    gateway: Gateway = flask.current_app.extensions[EXTENSION]
+    return gateway
+
+
+def current_principal(*, required: bool = True) -> Principal | None:
+    """Who is calling, as the access middleware established it."""
+    principal = connexion_context.get("principal")
+    if principal is None and required:
+        raise AuthenticationError("This operation needs a credential.")
+    return principal  # type: ignore[no-any-return]
+
+
+def request_session(*, tenant_id: str | None = None) -> Session:
+    """The session of the current request, opened on first use and committed after it.
+
+    By default it is scoped to the calling tenant; operators pass ``tenant_id`` to act on one
+    tenant's rows. A request has one session (one transaction), so one scope.
+    """
+    if tenant_id is None:
+        principal = current_principal(required=False)
+        tenant_id = principal.tenant_id if principal is not None else None
+    sessions: dict[str | None, Session] = flask.g.setdefault("almacen_sessions", {})
+    if sessions and tenant_id not in sessions:
+        raise RuntimeError("a request uses one session; it was opened for another tenant")
+    session = sessions.get(tenant_id)
+    if session is None:
+        session = current_gateway().db.session(tenant_id=tenant_id)
+        session.begin()
+        sessions[tenant_id] = session
+    return session
+
+
+def _commit(response: flask.Response) -> flask.Response:
+    # Commit before the response leaves, so a failed commit is an error, not a lie.
+    for session in flask.g.pop("almacen_sessions", {}).values():
+        try:
+            session.commit()
+        finally:
+            session.close()
+    return response
+
+
+def _close(_exc: BaseException | None) -> None:
+    for session in flask.g.pop("almacen_sessions", {}).values():
+        session.rollback()
+        session.close()
+
+
+def install_sessions(app: flask.Flask) -> None:
+    """Commit request sessions after a successful handler, roll back otherwise."""
+    app.after_request(_commit)
+    app.teardown_request(_close)

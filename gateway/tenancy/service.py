@@ -1,0 +1,269 @@
+"""Tenancy's domain logic: tenants, API keys, subscriptions and authentication.
+
+Plain functions over a SQLAlchemy session; the caller owns the transaction. Functions that
+touch one tenant's rows expect a session opened for that tenant (see :mod:`almacen.gateway.db`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from marshmallow import ValidationError
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ..db import utcnow
+from ..errors import ConfigurationError, ConflictError, NotFoundError, UnprocessableError
+from ..module import Module
+from ..pagination import Page, paginate
+from .credentials import issue_key, split_key, verify_secret
+from .models import AdminKey, ApiKey, Subscription, Tenant
+from .principal import Principal
+
+__all__ = [
+    "authenticate",
+    "create_admin_key",
+    "create_api_key",
+    "create_tenant",
+    "get_tenant",
+    "list_api_keys",
+    "list_subscriptions",
+    "list_tenants",
+    "revoke_api_key",
+    "set_tenant_status",
+    "subscribe",
+    "unsubscribe",
+]
+
+SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+#: last_used_at is written at most this often per key, to keep a write off every request.
+LAST_USED_RESOLUTION = dt.timedelta(seconds=60)
+
+
+# -- tenants -------------------------------------------------------------------------------
+
+
+def create_tenant(
+    session: Session, *, slug: str, name: str, rate_limit: str | None = None
+) -> Tenant:
+    """Create a tenant. :raises ConflictError: when the slug is taken."""
+    if not SLUG.match(slug):
+        raise UnprocessableError(
+            f"slug {slug!r} must be lower-case letters, digits and inner hyphens",
+            errors=[{"pointer": "/slug", "detail": "invalid slug"}],
+        )
+    if rate_limit is not None:
+        _check_rate_limit(rate_limit)
+    if session.scalar(select(Tenant.id).where(Tenant.slug == slug)) is not None:
+        raise ConflictError(f"a tenant with slug {slug!r} exists", errors=[{"pointer": "/slug"}])
+    tenant = Tenant(slug=slug, name=name, rate_limit=rate_limit, status="active")
+    session.add(tenant)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:
+        # Lost a race with a concurrent create of the same slug.
+        raise ConflictError(
+            f"a tenant with slug {slug!r} exists", errors=[{"pointer": "/slug"}]
+        ) from None
+    return tenant
+
+
+def _check_rate_limit(limit: str) -> None:
+    from limits import parse
+
+    try:
+        parse(limit)
+    except ValueError:
+        raise UnprocessableError(
+            f"rate_limit {limit!r} is not a limit such as '100/minute'",
+            errors=[{"pointer": "/rate_limit", "detail": "not a rate limit"}],
+        ) from None
+
+
+def get_tenant(session: Session, tenant_id: str) -> Tenant:
+    """A tenant by id. :raises NotFoundError: when there is none."""
+    tenant = session.get(Tenant, tenant_id)
+    if tenant is None:
+        raise NotFoundError(f"no tenant {tenant_id!r}")
+    return tenant
+
+
+def list_tenants(session: Session, *, limit: int, cursor: str | None = None) -> Page[Tenant]:
+    """Tenants in creation order, a page at a time."""
+    return paginate(
+        session, select(Tenant), keys=(Tenant.created_at, Tenant.id), limit=limit, cursor=cursor
+    )
+
+
+def set_tenant_status(session: Session, tenant_id: str, status: str) -> Tenant:
+    """Suspend (``suspended``) or reactivate (``active``) a tenant."""
+    tenant = get_tenant(session, tenant_id)
+    tenant.status = status
+    return tenant
+
+
+def update_tenant(session: Session, tenant_id: str, changes: Mapping[str, Any]) -> Tenant:
+    """Change a tenant's name, status or rate limit."""
+    tenant = get_tenant(session, tenant_id)
+    if "rate_limit" in changes and changes["rate_limit"] is not None:
+        _check_rate_limit(changes["rate_limit"])
+    for field in ("name", "status", "rate_limit"):
+        if field in changes:
+            setattr(tenant, field, changes[field])
+    return tenant
+
+
+# -- API keys ------------------------------------------------------------------------------
+
+
+def create_api_key(session: Session, *, tenant: Tenant, name: str = "") -> tuple[ApiKey, str]:
+    """Issue a key for ``tenant``; return the row and the secret, which is never stored."""
+    issued = issue_key("alm")
+    key = ApiKey(
+        tenant_id=tenant.id, prefix=issued.prefix, secret_hash=issued.hashed, name=name
+    )
+    session.add(key)
+    session.flush()
+    return key, issued.secret
+
+
+def list_api_keys(session: Session, *, limit: int, cursor: str | None = None) -> Page[ApiKey]:
+    """The keys of the session's tenant."""
+    return paginate(
+        session, select(ApiKey), keys=(ApiKey.created_at, ApiKey.id), limit=limit, cursor=cursor
+    )
+
+
+def revoke_api_key(session: Session, key_id: str) -> ApiKey:
+    """Revoke a key of the session's tenant; revoking twice is harmless."""
+    key = session.scalar(select(ApiKey).where(ApiKey.id == key_id))
+    if key is None:
+        raise NotFoundError(f"no API key {key_id!r} for this tenant")
+    if key.revoked_at is None:
+        key.revoked_at = utcnow()
+    return key
+
+
+def create_admin_key(session: Session, *, name: str = "") -> tuple[AdminKey, str]:
+    """Issue an operator key for the admin API; the secret is returned once."""
+    issued = issue_key("almadm")
+    key = AdminKey(prefix=issued.prefix, secret_hash=issued.hashed, name=name)
+    session.add(key)
+    session.flush()
+    return key, issued.secret
+
+
+# -- subscriptions -------------------------------------------------------------------------
+
+
+def subscribe(
+    session: Session, *, module: Module, config: Mapping[str, Any] | None = None
+) -> Subscription:
+    """Subscribe the session's tenant to ``module`` (or replace its configuration).
+
+    :raises ConfigurationError: when the module's schema rejects ``config``.
+    """
+    try:
+        clean = module.validate_config(dict(config or {}))
+    except ValidationError as exc:
+        raise ConfigurationError(
+            f"module {module.name!r} rejected the configuration",
+            errors=list(_flatten(exc.messages, "/config")),
+            module=module.name,
+        ) from None
+    subscription = session.scalar(select(Subscription).where(Subscription.module == module.name))
+    if subscription is None:
+        subscription = Subscription(module=module.name, config=clean)
+        session.add(subscription)
+    else:
+        subscription.config = clean
+        subscription.updated_at = utcnow()
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:
+        raise ConflictError(
+            f"a concurrent request subscribed the tenant to {module.name!r}; retry"
+        ) from None
+    return subscription
+
+
+def _flatten(messages: Any, pointer: str) -> Any:
+    if isinstance(messages, Mapping):
+        for key, value in messages.items():
+            if key == "_schema":
+                yield from _flatten(value, pointer)
+            else:
+                yield from _flatten(value, f"{pointer}/{key}")
+    elif isinstance(messages, list) and all(isinstance(m, str) for m in messages):
+        for message in messages:
+            yield {"pointer": pointer, "detail": message}
+    elif isinstance(messages, list):
+        for item in messages:
+            yield from _flatten(item, pointer)
+    else:
+        yield {"pointer": pointer, "detail": str(messages)}
+
+
+def unsubscribe(session: Session, module_name: str) -> None:
+    """End the session's tenant's subscription. :raises NotFoundError: when there is none."""
+    subscription = session.scalar(select(Subscription).where(Subscription.module == module_name))
+    if subscription is None:
+        raise NotFoundError(f"the tenant does not subscribe to {module_name!r}")
+    session.delete(subscription)
+
+
+def list_subscriptions(session: Session) -> list[Subscription]:
+    """The session's tenant's subscriptions, by module name."""
+    return list(session.scalars(select(Subscription).order_by(Subscription.module)))
+
+
+# -- authentication ------------------------------------------------------------------------
+
+
+def authenticate(session: Session, presented: str, *, installed: frozenset[str]) -> Principal | None:
+    """The principal a presented key stands for, or None when it is unknown or dead.
+
+    Touches ``last_used_at`` (at most once a minute). Only modules still installed count.
+    """
+    prefix = split_key(presented)
+    if prefix is None:
+        return None
+    now = utcnow()
+    if prefix.startswith("almadm_"):
+        admin = session.scalar(select(AdminKey).where(AdminKey.prefix == prefix))
+        if admin is None or admin.revoked_at is not None:
+            return None
+        if not verify_secret(presented, admin.secret_hash):
+            return None
+        if admin.last_used_at is None or now - admin.last_used_at > LAST_USED_RESOLUTION:
+            admin.last_used_at = now
+        return Principal(kind="admin", key_id=admin.id)
+    key = session.scalar(
+        select(ApiKey).where(ApiKey.prefix == prefix).execution_options(all_tenants=True)
+    )
+    if key is None or key.revoked_at is not None or not verify_secret(presented, key.secret_hash):
+        return None
+    tenant = session.get(Tenant, key.tenant_id)
+    if tenant is None or not tenant.active:
+        return None
+    modules = session.scalars(
+        select(Subscription.module)
+        .where(Subscription.tenant_id == tenant.id)
+        .execution_options(all_tenants=True)
+    )
+    if key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION:
+        key.last_used_at = now
+    return Principal(
+        kind="tenant",
+        key_id=key.id,
+        tenant_id=tenant.id,
+        tenant_slug=tenant.slug,
+        modules=frozenset(modules) & installed,
+        rate_limit=tenant.rate_limit,
+    )

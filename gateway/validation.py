@@ -1,0 +1,127 @@
+"""Request validation against the OpenAPI contract, with compiled validators cached.
+
+connexion 3.3 builds a new JSON-Schema validator for every body and every parameter of every
+request; schemas do not change after start-up, so we compile each one once (keyed by the
+schema object, which lives as long as the app). Errors name every fault and where it is: a
+JSON pointer into the body, or the parameter and its location.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from connexion.json_schema import Draft4RequestValidator
+from connexion.validators import VALIDATOR_MAP, JSONRequestBodyValidator, ParameterValidator
+from connexion.datastructures import MediaTypeDict
+from jsonschema import Draft4Validator
+from jsonschema.protocols import Validator
+from starlette.types import Scope
+
+from .errors import BadRequestError, RequestValidationError
+
+__all__ = ["validator_map"]
+
+_FORMAT_CHECKER = Draft4Validator.FORMAT_CHECKER
+_compiled: dict[int, tuple[Any, Validator]] = {}
+
+
+def _compiled_validator(schema: dict[str, Any], cls: Any) -> Validator:
+    entry = _compiled.get(id(schema))
+    if entry is None or entry[0] is not schema:
+        # Keep a reference to the schema so its id cannot be reused by another object.
+        entry = (schema, cls(schema, format_checker=_FORMAT_CHECKER))
+        _compiled[id(schema)] = entry
+    return entry[1]
+
+
+def _pointer(path: Any) -> str:
+    return "/" + "/".join(str(part).replace("~", "~0").replace("/", "~1") for part in path)
+
+
+class BodyValidator(JSONRequestBodyValidator):
+    """JSON bodies: compiled once; every error reported with its JSON pointer."""
+
+    @property
+    def _validator(self) -> Validator:
+        return _compiled_validator(self._schema, Draft4RequestValidator)
+
+    async def _parse(self, stream: Any, scope: Scope) -> Any:
+        raw = b"".join([chunk async for chunk in stream])
+        if not raw:
+            return None
+        try:
+            return json.loads(raw.decode(self._encoding))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise BadRequestError(
+                f"The body is not valid JSON: {exc}",
+                errors=[{"pointer": "", "detail": str(exc)}],
+            ) from None
+
+    def _validate(self, body: Any) -> dict[str, Any] | None:
+        if body is None:
+            if self._nullable or not self._required:
+                return None
+            raise RequestValidationError(
+                "The request body is required.", errors=[{"pointer": "", "detail": "missing"}]
+            )
+        errors = sorted(self._validator.iter_errors(body), key=lambda e: list(e.path))
+        if errors:
+            details = [{"pointer": _pointer(e.absolute_path), "detail": e.message} for e in errors]
+            summary = "; ".join(f"{d['pointer'] or '/'}: {d['detail']}" for d in details[:3])
+            raise RequestValidationError(f"Invalid body: {summary}", errors=details)
+        return None
+
+
+class ParametersValidator(ParameterValidator):
+    """Query, path, header and cookie parameters, with compiled schemas and named faults."""
+
+    @staticmethod
+    def validate_parameter(
+        parameter_type: str, value: Any, param: dict[str, Any], param_name: str | None = None
+    ) -> str | None:
+        if value is not None:
+            if param.get("nullable") and value in ("null", "None", None):
+                return None
+            schema = param.get("schema", param)
+            error = next(iter(_compiled_validator(schema, Draft4Validator).iter_errors(value)), None)
+            return None if error is None else error.message
+        if param.get("required"):
+            return "is required"
+        return None
+
+    def validate_request(self, request: Any) -> None:
+        if self.strict_validation:
+            extra = self.validate_query_parameter_list(
+                request, security_params=self.security_query_params
+            )
+            if extra:
+                raise RequestValidationError(
+                    f"Unknown query parameters: {', '.join(sorted(extra))}.",
+                    errors=[
+                        {"parameter": name, "in": "query", "detail": "unknown parameter"}
+                        for name in sorted(extra)
+                    ],
+                )
+        errors = []
+        checks = (
+            ("query", self.validate_query_parameter),
+            ("path", self.validate_path_parameter),
+            ("header", self.validate_header_parameter),
+            ("cookie", self.validate_cookie_parameter),
+        )
+        for location, check in checks:
+            for param in self.parameters.get(location, []):
+                message = check(param, request)
+                if message:
+                    errors.append({"parameter": param["name"], "in": location, "detail": message})
+        if errors:
+            summary = "; ".join(f"{e['in']} {e['parameter']}: {e['detail']}" for e in errors[:3])
+            raise RequestValidationError(f"Invalid parameters: {summary}", errors=errors)
+
+
+def validator_map() -> dict[str, Any]:
+    """connexion's validator map with our body and parameter validators."""
+    body = MediaTypeDict(dict(VALIDATOR_MAP["body"]))
+    body["*/*json"] = BodyValidator
+    return {**VALIDATOR_MAP, "parameter": ParametersValidator, "body": body}

@@ -1,0 +1,40 @@
+"""Almacén: a warehouse of debt-collection building blocks, each one an API.
+
+Plugins import what they need from here: ``hookimpl`` to implement hooks, ``Module``,
+``Action`` and ``EventType`` to describe what they add, and ``Base``/``TenantScoped`` for
+their tables.
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+from almacen.gateway import Action as Action
+from almacen.gateway import AlmacenError as AlmacenError
+from almacen.gateway import Base as Base
+from almacen.gateway import EventType as EventType
+from almacen.gateway import Module as Module
+from almacen.gateway import Settings as Settings
+from almacen.gateway import TenantScoped as TenantScoped
+from almacen.gateway import create_app as create_app
+from almacen.gateway import hookimpl as hookimpl
+from almacen.gateway import hookspec as hookspec
+
+try:
+    __version__ = version("almacen")
+except PackageNotFoundError:  # pragma: no cover - running from a bare checkout
+    __version__ = "0.0.0"
+
+__all__ = [
+    "Action",
+    "AlmacenError",
+    "Base",
+    "EventType",
+    "Module",
+    "Settings",
+    "TenantScoped",
+    "__version__",
+    "create_app",
+    "hookimpl",
+    "hookspec",
+]
