@@ -1,0 +1,42 @@
+# Two commands matter: `make demo` (set up and run the demo) and `make test` (set up and test).
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+PYTEST_WORKERS ?= 2
+
+.PHONY: install demo serve test test-sqlite test-postgres lint bench clean
+
+# The venv is rebuilt when the packaging files change.
+$(BIN)/.installed: pyproject.toml setup.cfg plugins/almacen-calendar/pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]' -e plugins/almacen-calendar
+	touch $@
+
+install: $(BIN)/.installed
+
+demo: install
+	$(BIN)/almacen demo
+
+serve: install
+	$(BIN)/almacen serve
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+test-sqlite: install
+	$(BIN)/pytest -n $(PYTEST_WORKERS)
+
+test-postgres: install
+	ALMACEN_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -n $(PYTEST_WORKERS) -m "not once"
+
+test: lint test-sqlite test-postgres
+
+bench: install
+	$(BIN)/python bench/gateway.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info almacen.db almacen.db-*
