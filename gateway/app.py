@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import connexion
+from connexion.middleware.context import ContextMiddleware
 from connexion.middleware.exceptions import ExceptionMiddleware
 from connexion.middleware.lifespan import LifespanMiddleware
 from connexion.middleware.request_validation import RequestValidationMiddleware
@@ -18,9 +19,7 @@ from connexion.middleware.response_validation import ResponseValidationMiddlewar
 from connexion.middleware.routing import RoutingMiddleware
 from connexion.middleware.server_error import ServerErrorMiddleware
 from connexion.middleware.swagger_ui import SwaggerUIMiddleware
-from connexion.middleware.context import ContextMiddleware
 from connexion.options import SwaggerUIOptions
-from .resolver import HandlerResolver
 
 from . import problems
 from .db import Database
@@ -30,6 +29,7 @@ from .module import Module
 from .plugins import PluginRegistry, registry_from
 from .ratelimit import TenantRateLimiter
 from .requestcontext import Metrics, RequestContextMiddleware
+from .resolver import HandlerResolver
 from .settings import Settings
 from .specs import load_document, with_shared_components
 from .state import EXTENSION, Gateway, install_sessions
@@ -112,9 +112,7 @@ def create_app(
         ),
         functools.partial(
             IdempotencyMiddleware,
-            store=IdempotencyStore(
-                db, ttl=dt.timedelta(seconds=settings.idempotency_ttl_seconds)
-            ),
+            store=IdempotencyStore(db, ttl=dt.timedelta(seconds=settings.idempotency_ttl_seconds)),
         ),
         RequestValidationMiddleware,
     ]

@@ -22,7 +22,7 @@ from . import migrate
 from .app import create_app, gateway_of
 from .errors import AlmacenError, NotFoundError
 from .logs import configure_logging
-from .settings import Settings, SettingsError
+from .settings import SettingsError
 from .specs import merge_documents
 from .state import Gateway
 from .tenancy import service
@@ -143,9 +143,13 @@ def plugins(as_json: bool) -> None:
         click.echo(json.dumps(report, indent=2))
         return
     click.echo("Modules:")
-    for module in report["modules"] or [{"name": "(none)", "version": "", "title": "", "plugin": ""}]:
-        click.echo(f"  {module['name']:<16} {module['version']:<10} {module['title']}"
-                   + (f"  [{module['plugin']}]" if module.get("plugin") else ""))
+    for module in report["modules"] or [
+        {"name": "(none)", "version": "", "title": "", "plugin": ""}
+    ]:
+        click.echo(
+            f"  {module['name']:<16} {module['version']:<10} {module['title']}"
+            + (f"  [{module['plugin']}]" if module.get("plugin") else "")
+        )
     click.echo("Plugins:")
     for plugin in report["plugins"]:
         dist = f"{plugin['distribution']} {plugin['version'] or ''}".strip()
@@ -290,9 +294,10 @@ def main(argv: list[str] | None = None) -> int:
         click.echo(f"error: {exc}", err=True)
         return 1
     except SQLAlchemyError as exc:
-        reason = str(exc.orig if getattr(exc, "orig", None) else exc).splitlines()[0]
-        click.echo(f"error: database: {reason} (is the database migrated? `almacen db upgrade`)",
-                   err=True)
+        reason = (str(getattr(exc, "orig", None) or exc).splitlines() or [""])[0]
+        click.echo(
+            f"error: database: {reason} (is the database migrated? `almacen db upgrade`)", err=True
+        )
         return 1
     except SystemExit as exc:
         return int(exc.code or 0) if not isinstance(exc.code, str) else 1

@@ -129,9 +129,9 @@ def _stamp_tenant(session: Session, _context: Any, _instances: Any) -> None:
     for obj in list(session.new) + list(session.dirty):
         if not isinstance(obj, TenantScoped):
             continue
-        current = obj.tenant_id  # type: ignore[attr-defined]
+        current: str | None = obj.tenant_id
         if current is None and tenant_id is not None:
-            obj.tenant_id = tenant_id  # type: ignore[attr-defined]
+            obj.tenant_id = tenant_id
         elif tenant_id is not None and current != tenant_id:
             raise UnscopedQueryError(
                 f"{type(obj).__name__} of tenant {current} written in tenant {tenant_id}'s session"

@@ -17,8 +17,24 @@ NAME = re.compile(r"^[a-z][a-z0-9_]{1,31}$")
 QUALIFIED_NAME = re.compile(r"^[a-z][a-z0-9_]{1,31}\.[a-z][a-z0-9_]{1,63}$")
 #: Path segments under /v1 that belong to the gateway and cannot name a module.
 RESERVED = frozenset(
-    {"admin", "tenants", "plugins", "modules", "healthz", "readyz", "metrics", "ui", "me",
-     "openapi", "actions", "events", "webhooks", "services", "keys", "problems"}
+    {
+        "admin",
+        "tenants",
+        "plugins",
+        "modules",
+        "healthz",
+        "readyz",
+        "metrics",
+        "ui",
+        "me",
+        "openapi",
+        "actions",
+        "events",
+        "webhooks",
+        "services",
+        "keys",
+        "problems",
+    }
 )
 
 

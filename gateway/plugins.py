@@ -13,7 +13,7 @@ import traceback
 from collections.abc import Iterable, Sequence
 from importlib.metadata import EntryPoint, entry_points
 from types import ModuleType
-from typing import Any
+from typing import Any, cast
 
 import pluggy
 
@@ -179,11 +179,14 @@ class PluginRegistry:
         self._collect_many("almacen_register_actions", Action, self.actions)
         self._collect_many("almacen_register_events", EventType, self.event_types)
 
-    def _collect_many(self, hook_name: str, kind: type, into: dict[str, Any]) -> None:
+    def _collect_many(
+        self, hook_name: str, kind: type[Action] | type[EventType], into: dict[str, Any]
+    ) -> None:
         for plugin, items in self.call_each(hook_name):
             staged: dict[str, Any] = {}
             try:
                 for item in items:
+                    item = cast("Action | EventType", item)
                     if not isinstance(item, kind):
                         raise ModuleDefinitionError(f"expected {kind.__name__}, got {item!r}")
                     if item.module not in self.modules:
@@ -199,7 +202,9 @@ class PluginRegistry:
                 continue
             into.update(staged)
 
-    def _add(self, plugin: str, item: Any, kind: type, into: dict[str, Any], stage: str) -> None:
+    def _add(
+        self, plugin: str, item: Any, kind: type[Module], into: dict[str, Module], stage: str
+    ) -> None:
         if not isinstance(item, kind):
             self._fail(plugin, stage, ModuleDefinitionError(f"expected a {kind.__name__}"))
         elif item.name in into:
@@ -233,7 +238,9 @@ class PluginRegistry:
     ) -> None:
         dist = distribution or self._dists.get(name, (None, None))[0]
         message = "".join(traceback.format_exception_only(exc)).strip()
-        self.failures.append(PluginFailure(name=name, distribution=dist, stage=stage, error=message))
+        self.failures.append(
+            PluginFailure(name=name, distribution=dist, stage=stage, error=message)
+        )
         logger.error(
             "plugin %s skipped at %s: %s",
             name,

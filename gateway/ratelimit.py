@@ -11,8 +11,10 @@ import functools
 import logging
 import math
 import time
+from typing import cast
 
 from limits import RateLimitItem, parse
+from limits.aio.storage import Storage as AsyncStorage
 from limits.aio.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter, RateLimiter
 from limits.storage import storage_from_string
 
@@ -40,11 +42,12 @@ class TenantRateLimiter:
         options: dict[str, str] = {}
         if storage_uri.startswith(("redis://", "rediss://")):
             options["implementation"] = "redispy"
-        self.storage = storage_from_string(f"async+{storage_uri}", **options)
+        # The async+ scheme always yields an asyncio storage.
+        self.storage = cast(AsyncStorage, storage_from_string(f"async+{storage_uri}", **options))
         cls: type[RateLimiter] = (
             MovingWindowRateLimiter if strategy == "moving-window" else FixedWindowRateLimiter
         )
-        self.limiter = cls(self.storage)  # type: ignore[arg-type]
+        self.limiter = cls(self.storage)
         self.metrics = metrics
 
     async def hit(self, tenant_id: str, limit: str) -> None:
@@ -71,7 +74,7 @@ class TenantRateLimiter:
                 "RateLimit-Limit": str(item.amount),
                 "RateLimit-Remaining": "0",
                 "RateLimit-Reset": str(retry_after),
-                "RateLimit-Policy": f'{item.amount};w={item.get_expiry()}',
+                "RateLimit-Policy": f"{item.amount};w={item.get_expiry()}",
             },
             limit=limit,
         )

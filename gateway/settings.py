@@ -66,9 +66,7 @@ class Settings:
         for key, value in (config or {}).items():
             if key not in hints:
                 raise SettingsError(f"unknown setting {key!r}")
-            values[key] = (
-                _convert(key, hints[key], value) if isinstance(value, str) else value
-            )
+            values[key] = _convert(key, hints[key], value) if isinstance(value, str) else value
         settings = cls(**values)
         settings.check()
         return settings

@@ -23,10 +23,17 @@ from .module import ModuleDefinitionError
 __all__ = ["load_document", "merge_documents", "with_shared_components"]
 
 COMPONENT_KINDS = (
-    "schemas", "parameters", "responses", "headers", "requestBodies", "securitySchemes",
-    "examples", "links", "callbacks",
+    "schemas",
+    "parameters",
+    "responses",
+    "headers",
+    "requestBodies",
+    "securitySchemes",
+    "examples",
+    "links",
+    "callbacks",
 )
-TENANT_SECURITY = [{"apiKey": []}, {"bearerAuth": []}]
+TENANT_SECURITY: list[dict[str, list[str]]] = [{"apiKey": []}, {"bearerAuth": []}]
 
 
 def load_document(source: Path | Traversable) -> dict[str, Any]:
@@ -75,7 +82,8 @@ def _camel(name: str) -> str:
 def _rewrite_refs(node: Any, renames: Mapping[str, str]) -> Any:
     if isinstance(node, dict):
         return {
-            key: renames.get(value, value) if key == "$ref" and isinstance(value, str)
+            key: renames.get(value, value)
+            if key == "$ref" and isinstance(value, str)
             else _rewrite_refs(value, renames)
             for key, value in node.items()
         }

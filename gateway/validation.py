@@ -11,9 +11,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from connexion.datastructures import MediaTypeDict
 from connexion.json_schema import Draft4RequestValidator
 from connexion.validators import VALIDATOR_MAP, JSONRequestBodyValidator, ParameterValidator
-from connexion.datastructures import MediaTypeDict
 from jsonschema import Draft4Validator
 from jsonschema.protocols import Validator
 from starlette.types import Scope
@@ -84,7 +84,9 @@ class ParametersValidator(ParameterValidator):
             if param.get("nullable") and value in ("null", "None", None):
                 return None
             schema = param.get("schema", param)
-            error = next(iter(_compiled_validator(schema, Draft4Validator).iter_errors(value)), None)
+            error = next(
+                iter(_compiled_validator(schema, Draft4Validator).iter_errors(value)), None
+            )
             return None if error is None else error.message
         if param.get("required"):
             return "is required"

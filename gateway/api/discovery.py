@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..errors import ForbiddenError
 from ..specs import merge_documents
 from ..state import current_gateway, current_principal, request_session
 from ..tenancy import service
@@ -30,7 +31,8 @@ def openapi() -> dict[str, Any]:
 def me() -> dict[str, Any]:
     """The calling tenant and the modules it subscribes to."""
     principal = current_principal()
-    assert principal is not None and principal.tenant_id is not None
+    if principal is None or principal.tenant_id is None:
+        raise ForbiddenError("Only a tenant's key has a tenant.")
     tenant = service.get_tenant(request_session(), principal.tenant_id)
     return {
         "id": tenant.id,

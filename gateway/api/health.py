@@ -23,9 +23,7 @@ def readyz() -> Any:
         with gateway.db.engine.connect() as connection:
             connection.execute(text("SELECT 1"))
     except Exception as exc:
-        return problem_response(
-            503, detail=f"The database does not answer: {type(exc).__name__}."
-        )
+        return problem_response(503, detail=f"The database does not answer: {type(exc).__name__}.")
     return {"status": "ok", "database": gateway.db.engine.dialect.name}
 
 

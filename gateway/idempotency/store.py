@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 

@@ -9,6 +9,7 @@ worker (``auth_cache_seconds``) so that the common path does no database read.
 from __future__ import annotations
 
 import dataclasses
+import hmac
 import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -63,7 +64,7 @@ def rules_from_spec(
     rules = {}
     default = spec.get("security", [])
     for path_item in spec.get("paths", {}).values():
-        for method, operation in path_item.items():
+        for operation in path_item.values():
             if not isinstance(operation, Mapping) or "operationId" not in operation:
                 continue
             requirements = operation.get("security", default)
@@ -103,8 +104,6 @@ class Authenticator:
 
     async def authenticate(self, presented: str) -> Principal | None:
         """The principal for a presented key, or None."""
-        import hmac
-
         hashed = hash_secret(presented)
         if self._admin_hash is not None and hmac.compare_digest(hashed, self._admin_hash):
             return Principal(kind="admin", key_id="environment")
@@ -113,10 +112,9 @@ class Authenticator:
             return None
         now = time.monotonic()
         cached = self._cache.get(prefix)
-        if cached is not None and cached[0] > now:
-            # Same prefix, different secret: never trust the cache for it.
-            if hmac.compare_digest(cached[1], hashed):
-                return cached[2]
+        # A cached entry counts only for the very same secret, never for its prefix alone.
+        if cached is not None and cached[0] > now and hmac.compare_digest(cached[1], hashed):
+            return cached[2]
         principal = await anyio.to_thread.run_sync(self.lookup, presented)
         if self.ttl > 0:
             if len(self._cache) > 10_000:

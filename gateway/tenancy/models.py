@@ -26,9 +26,7 @@ class Tenant(Base):
     rate_limit: Mapped[str | None] = mapped_column(String(64), default=None)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
-    __table_args__ = (
-        CheckConstraint("status IN ('active', 'suspended')", name="status"),
-    )
+    __table_args__ = (CheckConstraint("status IN ('active', 'suspended')", name="status"),)
 
     @property
     def active(self) -> bool:

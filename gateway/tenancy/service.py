@@ -124,9 +124,7 @@ def update_tenant(session: Session, tenant_id: str, changes: Mapping[str, Any]) 
 def create_api_key(session: Session, *, tenant: Tenant, name: str = "") -> tuple[ApiKey, str]:
     """Issue a key for ``tenant``; return the row and the secret, which is never stored."""
     issued = issue_key("alm")
-    key = ApiKey(
-        tenant_id=tenant.id, prefix=issued.prefix, secret_hash=issued.hashed, name=name
-    )
+    key = ApiKey(tenant_id=tenant.id, prefix=issued.prefix, secret_hash=issued.hashed, name=name)
     session.add(key)
     session.flush()
     return key, issued.secret
@@ -226,7 +224,9 @@ def list_subscriptions(session: Session) -> list[Subscription]:
 # -- authentication ------------------------------------------------------------------------
 
 
-def authenticate(session: Session, presented: str, *, installed: frozenset[str]) -> Principal | None:
+def authenticate(
+    session: Session, presented: str, *, installed: frozenset[str]
+) -> Principal | None:
     """The principal a presented key stands for, or None when it is unknown or dead.
 
     Touches ``last_used_at`` (at most once a minute). Only modules still installed count.
