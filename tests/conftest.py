@@ -74,9 +74,7 @@ def migrated(base_config: dict[str, Any]) -> None:
 
 
 @pytest.fixture(scope="session")
-def make_app(
-    base_config: dict[str, Any], migrated: None
-) -> Iterator[Callable[..., Any]]:
+def make_app(base_config: dict[str, Any], migrated: None) -> Iterator[Callable[..., Any]]:
     """Build an app on the migrated database with extra settings or plugins."""
     built: list[Any] = []
 

@@ -26,28 +26,33 @@ class TenantHandle:
 
     def get(self, path: str, **kwargs: Any) -> Any:
         """GET as this tenant."""
-        return self.client.get(path, headers={**self.headers, **kwargs.pop("headers", {})},
-                               **kwargs)
+        return self.client.get(
+            path, headers={**self.headers, **kwargs.pop("headers", {})}, **kwargs
+        )
 
     def post(self, path: str, **kwargs: Any) -> Any:
         """POST as this tenant."""
-        return self.client.post(path, headers={**self.headers, **kwargs.pop("headers", {})},
-                                **kwargs)
+        return self.client.post(
+            path, headers={**self.headers, **kwargs.pop("headers", {})}, **kwargs
+        )
 
     def put(self, path: str, **kwargs: Any) -> Any:
         """PUT as this tenant."""
-        return self.client.put(path, headers={**self.headers, **kwargs.pop("headers", {})},
-                               **kwargs)
+        return self.client.put(
+            path, headers={**self.headers, **kwargs.pop("headers", {})}, **kwargs
+        )
 
     def patch(self, path: str, **kwargs: Any) -> Any:
         """PATCH as this tenant."""
-        return self.client.patch(path, headers={**self.headers, **kwargs.pop("headers", {})},
-                                 **kwargs)
+        return self.client.patch(
+            path, headers={**self.headers, **kwargs.pop("headers", {})}, **kwargs
+        )
 
     def delete(self, path: str, **kwargs: Any) -> Any:
         """DELETE as this tenant."""
-        return self.client.delete(path, headers={**self.headers, **kwargs.pop("headers", {})},
-                                  **kwargs)
+        return self.client.delete(
+            path, headers={**self.headers, **kwargs.pop("headers", {})}, **kwargs
+        )
 
 
 class Admin:
@@ -82,7 +87,11 @@ class Admin:
         )
 
     def new_tenant(
-        self, *, modules: list[str] = (), client: Any = None, **fields: Any  # type: ignore[assignment]
+        self,
+        *,
+        modules: list[str] = (),
+        client: Any = None,
+        **fields: Any,  # type: ignore[assignment]
     ) -> TenantHandle:
         """A tenant with a key, subscribed to ``modules``."""
         tenant = self.create_tenant(**fields)

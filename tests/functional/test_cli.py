@@ -110,7 +110,9 @@ def _wait(url: str, process: subprocess.Popen, timeout: float = 30.0) -> httpx.R
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise AssertionError(f"server exited: {process.stdout.read() if process.stdout else ''}")
+            raise AssertionError(
+                f"server exited: {process.stdout.read() if process.stdout else ''}"
+            )
         try:
             return httpx.get(url, timeout=2.0)
         except httpx.TransportError:
@@ -127,7 +129,12 @@ def test_demo_serves_docs_and_a_working_key(tmp_path: Path, workers: int) -> Non
     almacen = Path(sys.executable).with_name("almacen")
     setup = subprocess.run(
         [str(almacen), "demo", "--no-serve", "--port", str(port)],
-        env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False,
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert setup.returncode == 0, setup.stderr
     key = next(
@@ -138,9 +145,14 @@ def test_demo_serves_docs_and_a_working_key(tmp_path: Path, workers: int) -> Non
     command = [str(almacen), "serve", "--port", str(port)]
     if workers:
         command += ["--workers", str(workers)]
-    server = subprocess.Popen(  # noqa: S603
-        command, env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        text=True, start_new_session=True,
+    server = subprocess.Popen(
+        command,
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
     )
     try:
         docs = _wait(f"http://127.0.0.1:{port}/v1/ui/", server)
