@@ -21,7 +21,6 @@ from connexion.middleware.server_error import ServerErrorMiddleware
 from connexion.middleware.swagger_ui import SwaggerUIMiddleware
 from connexion.options import SwaggerUIOptions
 
-from . import problems
 from .db import Database
 from .idempotency.middleware import IdempotencyMiddleware
 from .idempotency.store import IdempotencyStore
@@ -45,7 +44,7 @@ GATEWAY_BASE = "/v1"
 GATEWAY_HANDLERS = "almacen.gateway.api"
 #: Plugins every app has, registered directly (datasette's DEFAULT_PLUGINS; pytest's
 #: essential plugins). Built-in API modules come through the entry-point group instead.
-ESSENTIAL_PLUGINS: tuple[str, ...] = ()
+ESSENTIAL_PLUGINS: tuple[str, ...] = ("almacen.gateway.problems",)
 
 
 def create_app(
@@ -126,7 +125,6 @@ def create_app(
         validator_map=validator_map(),
         validate_responses=settings.validate_responses,
     )
-    problems.install_error_handlers(app)
     install_sessions(app.app)
     app.app.extensions[EXTENSION] = Gateway(
         settings=settings,

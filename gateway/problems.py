@@ -17,6 +17,7 @@ from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from starlette.exceptions import HTTPException
 
 from .errors import PROBLEM_BASE, AlmacenError
+from .markers import hookimpl
 from .requestcontext import current_request_id
 
 __all__ = ["PROBLEM_JSON", "install_error_handlers", "problem_response"]
@@ -125,8 +126,15 @@ def _unexpected(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse
 
 
 def install_error_handlers(app: Any) -> None:
-    """Register the problem handlers on a connexion app."""
+    """Register the problem handlers on a connexion app (also: the essential plugin below)."""
     app.add_error_handler(AlmacenError, _almacen_error)
     app.add_error_handler(ProblemException, _connexion_problem)
     app.add_error_handler(HTTPException, _http_error)
     app.add_error_handler(Exception, _unexpected)
+
+
+@hookimpl(tryfirst=True)
+def almacen_prepare_app(app: Any) -> None:
+    """Essential plugin: problem documents for every error. ``tryfirst`` so that a plugin's
+    own ``almacen_prepare_app`` can still register a handler for a more specific exception."""
+    install_error_handlers(app)
