@@ -161,9 +161,9 @@ def _check_module(module: Module) -> dict[str, Any]:
     """Parse a module's document and resolve every operationId now, not on first request."""
     document = with_shared_components(load_document(module.spec), module=module.name)
     from connexion.spec import Specification
+    from connexion.utils import get_function_from_name
 
     Specification.from_dict(copy.deepcopy(document))
-    handlers = importlib.import_module(module.api)
     for item in document.get("paths", {}).values():
         for method, operation in item.items():
             if method == "parameters" or not isinstance(operation, dict):
@@ -171,9 +171,13 @@ def _check_module(module: Module) -> dict[str, Any]:
             operation_id = operation.get("operationId")
             if not operation_id:
                 raise ValueError(f"{method.upper()} operation without operationId")
-            target: Any = handlers
-            for part in operation_id.split("."):
-                target = getattr(target, part, None)
+            # Resolve as connexion's RelativeResolver will: importing submodules on the way.
+            try:
+                target = get_function_from_name(f"{module.api}.{operation_id}")
+            except (ImportError, AttributeError) as exc:
+                raise ValueError(
+                    f"operationId {operation_id!r} has no handler in {module.api}: {exc}"
+                ) from None
             if not callable(target):
                 raise ValueError(f"operationId {operation_id!r} has no handler in {module.api}")
     return document

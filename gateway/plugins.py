@@ -82,6 +82,8 @@ class PluginRegistry:
         self.actions: dict[str, Action] = {}
         self.event_types: dict[str, EventType] = {}
         self._owners: dict[str, str] = {}
+        self._trace = trace
+        self._hookspecs_added = False
         if trace:
             self.manager.trace.root.setwriter(lambda text: logger.info("hook trace %s", text))
             self.manager.enable_tracing()
@@ -109,9 +111,13 @@ class PluginRegistry:
         try:
             self.manager.register(plugin, name=name)
         except Exception as exc:
-            self._fail(name, "register", exc, distribution=distribution)
+            # The name may be taken by a plugin registered before: record, never unregister.
+            self._record(name, "register", exc, distribution=distribution)
             return False
         self._dists[name] = (distribution, version)
+        if self._hookspecs_added:
+            # almacen_addhooks is historic: a plugin registered after start-up still gets it.
+            self.call_each("almacen_addhooks", only=name, registry=self)
         return True
 
     def load_entrypoints(self, group: str = ENTRY_POINT_GROUP) -> None:
@@ -150,7 +156,14 @@ class PluginRegistry:
 
     # -- collecting ------------------------------------------------------------------------
 
-    def call_each(self, hook_name: str, **kwargs: Any) -> list[tuple[str, Any]]:
+    def add_plugin_hookspecs(self) -> None:
+        """Call ``almacen_addhooks`` now, and on every plugin registered from now on."""
+        self.call_each("almacen_addhooks", registry=self)
+        self._hookspecs_added = True
+
+    def call_each(
+        self, hook_name: str, *, only: str | None = None, **kwargs: Any
+    ) -> list[tuple[str, Any]]:
         """Call every implementation of a hook on its own, in pluggy's order.
 
         An implementation that raises gets its plugin recorded as failed and unregistered;
@@ -162,12 +175,20 @@ class PluginRegistry:
         for impl in reversed(caller.get_hookimpls()):
             if self.manager.get_plugin(impl.plugin_name) is None:
                 continue
+            if only is not None and impl.plugin_name != only:
+                continue
             args = {arg: kwargs[arg] for arg in impl.argnames}
+            if self._trace:
+                logger.info("hook trace %s(%s) in %s", hook_name, args, impl.plugin_name)
             try:
                 result = impl.function(**args)
             except Exception as exc:
                 self._fail(impl.plugin_name, hook_name, exc)
                 continue
+            if self._trace:
+                logger.info(
+                    "hook trace finish %s in %s --> %r", hook_name, impl.plugin_name, result
+                )
             if result is not None:
                 results.append((impl.plugin_name, result))
         return results
@@ -178,6 +199,11 @@ class PluginRegistry:
             self._add(plugin, module, Module, self.modules, "almacen_register_module")
         self._collect_many("almacen_register_actions", Action, self.actions)
         self._collect_many("almacen_register_events", EventType, self.event_types)
+        # A plugin skipped while registering its actions or events takes its module along:
+        # serving it without them would be serving half a module.
+        for name in list(self.modules):
+            if self.manager.get_plugin(self._owners[name]) is None:
+                self._unmount(name)
 
     def _collect_many(
         self, hook_name: str, kind: type[Action] | type[EventType], into: dict[str, Any]
@@ -218,12 +244,14 @@ class PluginRegistry:
 
     def drop_module(self, name: str, stage: str, exc: BaseException) -> None:
         """Unmount a module found broken after collection (bad spec, missing handler)."""
-        plugin = self._owners.get(name, name)
+        self._unmount(name)
+        self._fail(self._owners.get(name, name), stage, exc)
+
+    def _unmount(self, name: str) -> None:
         self.modules.pop(name, None)
         for catalogue in (self.actions, self.event_types):
             for key in [k for k, v in catalogue.items() if v.module == name]:
                 del catalogue[key]
-        self._fail(plugin, stage, exc)
 
     def owner(self, module: str) -> str | None:
         """The name of the plugin that registered a module."""
@@ -236,8 +264,19 @@ class PluginRegistry:
     def _fail(
         self, name: str, stage: str, exc: BaseException, *, distribution: str | None = None
     ) -> None:
+        self._record(name, stage, exc, distribution=distribution)
+        plugin = self.manager.get_plugin(name)
+        if plugin is not None:
+            self.manager.unregister(plugin)
+
+    def _record(
+        self, name: str, stage: str, exc: BaseException, *, distribution: str | None = None
+    ) -> None:
         dist = distribution or self._dists.get(name, (None, None))[0]
-        message = "".join(traceback.format_exception_only(exc)).strip()
+        # One line: a spec validation error would otherwise dump whole schemas here.
+        message = "".join(traceback.format_exception_only(exc)).strip().splitlines()[0]
+        if len(message) > 500:
+            message = message[:497] + "..."
         self.failures.append(
             PluginFailure(name=name, distribution=dist, stage=stage, error=message)
         )
@@ -248,9 +287,6 @@ class PluginRegistry:
             message,
             extra={"plugin": name, "distribution": dist},
         )
-        plugin = self.manager.get_plugin(name)
-        if plugin is not None:
-            self.manager.unregister(plugin)
 
     # -- reporting -------------------------------------------------------------------------
 
@@ -301,7 +337,7 @@ def registry_from(
     for name, plugin in extra:
         registry.register(plugin, name)
     # Plugins may add hook specs that other plugins implement: add them before checking.
-    registry.call_each("almacen_addhooks", registry=registry)
+    registry.add_plugin_hookspecs()
     registry.check()
     registry.collect()
     return registry

@@ -7,7 +7,7 @@ their tables.
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
+from importlib import metadata as _metadata
 
 from almacen.gateway import Action as Action
 from almacen.gateway import AlmacenError as AlmacenError
@@ -21,8 +21,8 @@ from almacen.gateway import hookimpl as hookimpl
 from almacen.gateway import hookspec as hookspec
 
 try:
-    __version__ = version("almacen")
-except PackageNotFoundError:  # pragma: no cover - running from a bare checkout
+    __version__ = _metadata.version("almacen")
+except _metadata.PackageNotFoundError:  # pragma: no cover - running from a bare checkout
     __version__ = "0.0.0"
 
 __all__ = [

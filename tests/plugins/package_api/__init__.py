@@ -1,0 +1,1 @@
+"""Handlers as a package whose submodules this file does not import (``pings.ping``)."""
