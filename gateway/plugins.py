@@ -273,8 +273,8 @@ class PluginRegistry:
         self, name: str, stage: str, exc: BaseException, *, distribution: str | None = None
     ) -> None:
         dist = distribution or self._dists.get(name, (None, None))[0]
-        # One line: a spec validation error would otherwise dump whole schemas here.
-        message = "".join(traceback.format_exception_only(exc)).strip().splitlines()[0]
+        # One line, bounded: a spec validation error would otherwise dump whole schemas here.
+        message = " ".join("".join(traceback.format_exception_only(exc)).split())
         if len(message) > 500:
             message = message[:497] + "..."
         self.failures.append(
