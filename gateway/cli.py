@@ -33,9 +33,12 @@ __all__ = ["main"]
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def _gateway(database_url: str | None = None) -> Gateway:
-    config = {"database_url": database_url} if database_url else None
-    return gateway_of(create_app(config))
+def _gateway() -> Gateway:
+    gateway = gateway_of(create_app())
+    context = click.get_current_context(silent=True)
+    if context is not None:
+        context.call_on_close(gateway.db.dispose)
+    return gateway
 
 
 def _find_tenant(gateway: Gateway, ref: str) -> Tenant:

@@ -34,7 +34,8 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if not base.startswith("postgresql"):
         yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'almacen.db'}"
         return
-    name = f"almacen_test_{_worker()}"
+    # Unique per run too: two runs against one server must not drop each other's databases.
+    name = f"almacen_test_{os.getpid()}_{_worker()}"
     admin = create_engine(base, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

@@ -61,9 +61,10 @@ def create_tenant(
     if session.scalar(select(Tenant.id).where(Tenant.slug == slug)) is not None:
         raise ConflictError(f"a tenant with slug {slug!r} exists", errors=[{"pointer": "/slug"}])
     tenant = Tenant(slug=slug, name=name, rate_limit=rate_limit, status="active")
-    session.add(tenant)
     try:
+        # Added inside the savepoint, so that a lost race leaves nothing pending behind.
         with session.begin_nested():
+            session.add(tenant)
             session.flush()
     except IntegrityError:
         # Lost a race with a concurrent create of the same slug.
@@ -175,14 +176,14 @@ def subscribe(
             module=module.name,
         ) from None
     subscription = session.scalar(select(Subscription).where(Subscription.module == module.name))
-    if subscription is None:
-        subscription = Subscription(module=module.name, config=clean)
-        session.add(subscription)
-    else:
-        subscription.config = clean
-        subscription.updated_at = utcnow()
     try:
         with session.begin_nested():
+            if subscription is None:
+                subscription = Subscription(module=module.name, config=clean)
+                session.add(subscription)
+            else:
+                subscription.config = clean
+                subscription.updated_at = utcnow()
             session.flush()
     except IntegrityError:
         raise ConflictError(
