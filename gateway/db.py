@@ -11,10 +11,19 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
-from sqlalchemy import DateTime, ForeignKey, MetaData, String, TypeDecorator, create_engine, event
+from sqlalchemy import (
+    DateTime,
+    ForeignKey,
+    MetaData,
+    String,
+    Table,
+    TypeDecorator,
+    create_engine,
+    event,
+)
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import (
     DeclarativeBase,
@@ -27,6 +36,7 @@ from sqlalchemy.orm import (
     with_loader_criteria,
 )
 from sqlalchemy.pool import NullPool
+from sqlalchemy.sql import visitors
 
 __all__ = [
     "Base",
@@ -98,22 +108,61 @@ class UnscopedQueryError(RuntimeError):
     """Raised when tenant-owned rows are queried, or written, outside a tenant's session."""
 
 
+_owned_tables: tuple[int, dict[str, str]] = (-1, {})
+
+
+def _tenant_tables() -> dict[str, str]:
+    """Table name → class name of every tenant-owned model, rebuilt when models are added."""
+    global _owned_tables
+    mappers = Base.registry.mappers
+    if _owned_tables[0] != len(mappers):
+        owned = {
+            mapper.local_table.fullname: mapper.class_.__name__
+            for mapper in mappers
+            if issubclass(mapper.class_, TenantScoped) and isinstance(mapper.local_table, Table)
+        }
+        _owned_tables = (len(mappers), owned)
+    return _owned_tables[1]
+
+
+def _tenant_entities(statement: Any) -> list[str]:
+    """Tenant-owned classes whose tables a statement touches anywhere: FROM, joins,
+    subqueries, DML targets (not only its top-level entities)."""
+    owned = _tenant_tables()
+    return sorted(
+        {
+            owned[element.fullname]
+            for element in visitors.iterate(statement)
+            if isinstance(element, Table) and element.fullname in owned
+        }
+    )
+
+
 @event.listens_for(Session, "do_orm_execute")
 def _scope_to_tenant(state: ORMExecuteState) -> None:
-    if not (state.is_select or state.is_update or state.is_delete):
+    if not (state.is_select or state.is_update or state.is_delete or state.is_insert):
         return
     if state.execution_options.get("all_tenants", False):
         return
-    mappers = state.all_mappers
-    if not any(issubclass(m.class_, TenantScoped) for m in mappers):
+    names = _tenant_entities(state.statement)
+    if not names:
         return
     tenant_id = state.session.info.get("tenant_id")
     if tenant_id is None:
-        names = ", ".join(sorted(m.class_.__name__ for m in mappers))
         raise UnscopedQueryError(
-            f"query on tenant-owned {names} in a session without a tenant; open the session "
-            "for a tenant or pass execution_options(all_tenants=True)"
+            f"query on tenant-owned {', '.join(names)} in a session without a tenant; open the "
+            "session for a tenant or pass execution_options(all_tenants=True)"
         )
+    if state.is_insert:
+        params = state.parameters
+        rows = [params] if params is None or isinstance(params, Mapping) else list(params)
+        for row in rows:
+            owner = (row or {}).get("tenant_id", tenant_id)
+            if owner != tenant_id:
+                raise UnscopedQueryError(
+                    f"row of tenant {owner} inserted in tenant {tenant_id}'s session"
+                )
+        return
     state.statement = state.statement.options(
         with_loader_criteria(
             TenantScoped,

@@ -65,14 +65,20 @@ def paginate(
     first, second = keys
     if cursor:
         after_first, after_second = _decode(cursor, 2)
-        if isinstance(after_first, str):
-            try:
-                after_first = dt.datetime.fromisoformat(after_first)
-            except ValueError:
-                raise RequestValidationError(
-                    "The cursor is not one this API issued.",
-                    errors=[{"parameter": "cursor", "detail": "malformed cursor"}],
-                ) from None
+        try:
+            after_first = dt.datetime.fromisoformat(after_first)
+        except (TypeError, ValueError):
+            after_first = None
+        if (
+            after_first is None
+            or after_first.tzinfo is None
+            or not isinstance(after_second, str | int)
+            or isinstance(after_second, bool)
+        ):
+            raise RequestValidationError(
+                "The cursor is not one this API issued.",
+                errors=[{"parameter": "cursor", "detail": "malformed cursor"}],
+            )
         statement = statement.where(
             or_(first > after_first, and_(first == after_first, second > after_second))
         )

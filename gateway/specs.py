@@ -72,7 +72,32 @@ def with_shared_components(document: Mapping[str, Any], *, module: str | None) -
             own.setdefault(name, copy.deepcopy(value))
     if module is not None:
         result.setdefault("security", TENANT_SECURITY)
+    _document_gateway_responses(result)
     return result
+
+
+def _document_gateway_responses(document: dict[str, Any]) -> None:
+    """Add the responses the gateway itself may give before a handler runs.
+
+    Any operation that takes a credential may answer 401 and 403, and a tenant's 429; a module
+    author should not have to repeat that in every operation.
+    """
+    default = document.get("security", [])
+    for item in document.get("paths", {}).values():
+        for method, operation in item.items():
+            if method == "parameters" or not isinstance(operation, dict):
+                continue
+            requirements = operation.get("security", default)
+            names = {name for requirement in requirements for name in requirement}
+            if not names:
+                continue
+            responses = operation.get("responses")
+            if not isinstance(responses, dict):
+                continue  # an invalid operation: leave it for validation to report
+            responses.setdefault("401", {"$ref": "#/components/responses/Unauthorized"})
+            responses.setdefault("403", {"$ref": "#/components/responses/Forbidden"})
+            if names & {"apiKey", "bearerAuth"}:
+                responses.setdefault("429", {"$ref": "#/components/responses/TooManyRequests"})
 
 
 def _camel(name: str) -> str:

@@ -15,8 +15,10 @@ from connexion.datastructures import MediaTypeDict
 from connexion.json_schema import Draft4RequestValidator
 from connexion.validators import VALIDATOR_MAP, JSONRequestBodyValidator, ParameterValidator
 from jsonschema import Draft4Validator
+from jsonschema.exceptions import ValidationError
 from jsonschema.protocols import Validator
-from starlette.types import Scope
+from starlette.datastructures import Headers
+from starlette.types import Receive, Scope
 
 from .errors import BadRequestError, RequestValidationError
 
@@ -36,7 +38,24 @@ def _compiled_validator(schema: dict[str, Any], cls: Any) -> Validator:
 
 
 def _pointer(path: Any) -> str:
-    return "/" + "/".join(str(part).replace("~", "~0").replace("/", "~1") for part in path)
+    """RFC 6901: "" is the whole document, "/a/0" a member of a member."""
+    return "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in path)
+
+
+def _faults(error: ValidationError) -> list[dict[str, str]]:
+    """One fault per offending member: a missing or unexpected member gets its own pointer."""
+    path = list(error.absolute_path)
+    instance, schema, expected = error.instance, error.schema, error.validator_value
+    members: list[str] = []
+    if isinstance(instance, dict):
+        if error.validator == "required" and isinstance(expected, list):
+            members = [name for name in expected if name not in instance]
+        elif error.validator == "additionalProperties" and isinstance(schema, dict):
+            known = schema.get("properties", {})
+            members = [name for name in instance if name not in known]
+    if not members:
+        return [{"pointer": _pointer(path), "detail": error.message}]
+    return [{"pointer": _pointer([*path, name]), "detail": error.message} for name in members]
 
 
 class BodyValidator(JSONRequestBodyValidator):
@@ -45,6 +64,17 @@ class BodyValidator(JSONRequestBodyValidator):
     @property
     def _validator(self) -> Validator:
         return _compiled_validator(self._schema, Draft4RequestValidator)
+
+    async def wrap_receive(self, receive: Receive, *, scope: Scope) -> tuple[Receive, Scope]:
+        # connexion answers a missing required body with a problem of its own, without
+        # ``errors``; report it like every other fault.
+        empty = not int(Headers(scope=scope).get("content-length", 0))
+        if empty and self._required and self._schema.get("default") is None:
+            raise RequestValidationError(
+                "The request body is required.", errors=[{"pointer": "", "detail": "missing"}]
+            )
+        wrapped: tuple[Receive, Scope] = await super().wrap_receive(receive, scope=scope)
+        return wrapped
 
     async def _parse(self, stream: Any, scope: Scope) -> Any:
         raw = b"".join([chunk async for chunk in stream])
@@ -67,7 +97,7 @@ class BodyValidator(JSONRequestBodyValidator):
             )
         errors = sorted(self._validator.iter_errors(body), key=lambda e: list(e.path))
         if errors:
-            details = [{"pointer": _pointer(e.absolute_path), "detail": e.message} for e in errors]
+            details = [fault for error in errors for fault in _faults(error)]
             summary = "; ".join(f"{d['pointer'] or '/'}: {d['detail']}" for d in details[:3])
             raise RequestValidationError(f"Invalid body: {summary}", errors=details)
         return None

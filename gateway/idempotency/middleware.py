@@ -2,7 +2,9 @@
 
 Same key and same request (method, path, body) → the stored response with
 ``Idempotent-Replayed: true``; same key, different request → 422; a retry while the first is
-still running → 409. Responses of 5xx are not stored, so the client may retry them.
+still running → 409. What a handler returns (2xx to 4xx) is stored. An error it *raises*
+(its transaction rolled back, nothing written) or any 5xx releases the key instead, so a
+retry runs afresh rather than replaying a failure.
 """
 
 from __future__ import annotations

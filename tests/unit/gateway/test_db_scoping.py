@@ -122,11 +122,6 @@ def test_aggregate_over_entity_column_is_scoped(db: Database, a: Owned, b: Owned
     assert count == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="db._scope_to_tenant looks only at state.all_mappers: select(func.count())"
-    ".select_from(Model) has none, so it is neither scoped nor refused",
-)
 def test_count_with_select_from_is_scoped(db: Database, a: Owned, b: Owned) -> None:
     statement = select(func.count()).select_from(ApiKey).where(ApiKey.id.in_([a.key_id, b.key_id]))
     with db.transaction(tenant_id=a.tenant_id) as session:
@@ -135,11 +130,6 @@ def test_count_with_select_from_is_scoped(db: Database, a: Owned, b: Owned) -> N
         session.scalar(statement)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="db._scope_to_tenant looks only at the top-level entities: a tenant-owned table "
-    "in a subquery of a query on a shared table (tenants) is neither scoped nor refused",
-)
 def test_subqueries_are_scoped(db: Database, a: Owned, b: Owned) -> None:
     with_keys = select(ApiKey.tenant_id)
     statement = select(Tenant.id).where(
@@ -214,11 +204,6 @@ def test_unscoped_session_may_write_a_row_naming_its_tenant(db: Database, a: Own
     assert names(db, row["id"]) == {row["id"]: "row"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="db._scope_to_tenant returns early for INSERT statements: an ORM bulk insert "
-    "(session.execute(insert(Model), rows)) writes another tenant's rows unchecked",
-)
 def test_bulk_insert_of_another_tenants_row_raises(db: Database, a: Owned, b: Owned) -> None:
     row = key_row(tenant_id=b.tenant_id)
     # The session closes without a commit, so whatever happens nothing is kept.
