@@ -1,0 +1,320 @@
+"""The ledger's tables: debtors and their contact points, accounts, instalments, the
+append-only double-entry journal, payments and promises to pay. Every row is tenant-scoped.
+
+Money columns are ``NUMERIC(20, 4)``: exact, and wide enough for every ISO 4217 exponent
+in use (at most 3). The journal is the source of truth; balances are sums of its postings.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from almacen.gateway.db import Base, TenantScoped, UTCDateTime, new_id, utcnow
+
+__all__ = [
+    "Account",
+    "AgingSnapshot",
+    "ChannelConsent",
+    "ContactPoint",
+    "Debtor",
+    "Instalment",
+    "JournalEntry",
+    "Payment",
+    "Posting",
+    "Promise",
+]
+
+MONEY = Numeric(20, 4, asdecimal=True)
+RATE = Numeric(12, 8, asdecimal=True)
+
+
+class Debtor(TenantScoped, Base):
+    """A person or firm that owes; known to the client firm by ``external_ref``."""
+
+    __tablename__ = "ledger_debtors"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    external_ref: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(200))
+    preferred_channel: Mapped[str | None] = mapped_column(String(16), default=None)
+    #: BCP 47 language tag, e.g. ``es-CO``.
+    language: Mapped[str] = mapped_column(String(35), default="es")
+    #: IANA time zone, e.g. ``America/Bogota``: contact hours are local to the debtor.
+    time_zone: Mapped[str] = mapped_column(String(64), default="UTC")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    contact_points: Mapped[list[ContactPoint]] = relationship(
+        back_populates="debtor", cascade="all, delete-orphan", order_by="ContactPoint.position"
+    )
+    consents: Mapped[list[ChannelConsent]] = relationship(
+        back_populates="debtor", cascade="all, delete-orphan", order_by="ChannelConsent.channel"
+    )
+
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "external_ref", name="uq_ledger_debtors_external_ref"),
+    )
+
+
+class ContactPoint(TenantScoped, Base):
+    """A phone number (E.164) or e-mail address of a debtor."""
+
+    __tablename__ = "ledger_contact_points"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    debtor_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("ledger_debtors.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(8))
+    value: Mapped[str] = mapped_column(String(320))
+    label: Mapped[str | None] = mapped_column(String(40), default=None)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    debtor: Mapped[Debtor] = relationship(back_populates="contact_points")
+
+    __table_args__ = (
+        CheckConstraint("kind IN ('phone', 'email')", name="kind"),
+        UniqueConstraint("debtor_id", "kind", "value", name="uq_ledger_contact_points_value"),
+    )
+
+
+class ChannelConsent(TenantScoped, Base):
+    """Whether a debtor consented to a channel, and whether they opted out of it."""
+
+    __tablename__ = "ledger_channel_consents"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    debtor_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("ledger_debtors.id", ondelete="CASCADE"), index=True
+    )
+    channel: Mapped[str] = mapped_column(String(16))
+    consent: Mapped[bool] = mapped_column(Boolean, default=False)
+    opted_out: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    debtor: Mapped[Debtor] = relationship(back_populates="consents")
+
+    __table_args__ = (
+        UniqueConstraint("debtor_id", "channel", name="uq_ledger_channel_consents_channel"),
+    )
+
+
+class Account(TenantScoped, Base):
+    """A debt: one credit product of one debtor, in one currency."""
+
+    __tablename__ = "ledger_accounts"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    debtor_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("ledger_debtors.id", ondelete="RESTRICT"), index=True
+    )
+    external_ref: Mapped[str] = mapped_column(String(100))
+    product_type: Mapped[str] = mapped_column(String(40))
+    currency: Mapped[str] = mapped_column(String(3))
+    originated_on: Mapped[dt.date] = mapped_column(Date)
+    principal: Mapped[Decimal] = mapped_column(MONEY)
+    #: Nominal annual rate as a fraction (0.12 is 12 %).
+    annual_rate: Mapped[Decimal] = mapped_column(RATE, default=Decimal(0))
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    disputed: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: Set by the aging job: days past due and bucket as of ``aged_on``.
+    days_past_due: Mapped[int] = mapped_column(Integer, default=0)
+    bucket: Mapped[str] = mapped_column(String(20), default="current")
+    aged_on: Mapped[dt.date | None] = mapped_column(Date, default=None)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    instalments: Mapped[list[Instalment]] = relationship(
+        back_populates="account", cascade="all, delete-orphan", order_by="Instalment.number"
+    )
+
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "external_ref", name="uq_ledger_accounts_external_ref"),
+        CheckConstraint(
+            "status IN ('open', 'settled', 'charged_off', 'closed')", name="status"
+        ),
+        CheckConstraint("principal > 0", name="principal_positive"),
+        Index("ix_ledger_accounts_bucket", "tenant_id", "bucket"),
+    )
+
+
+class AgingSnapshot(TenantScoped, Base):
+    """An account's days past due, bucket and receivable balance at the end of a day."""
+
+    __tablename__ = "ledger_aging_snapshots"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    account_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("ledger_accounts.id", ondelete="CASCADE")
+    )
+    as_of: Mapped[dt.date] = mapped_column(Date)
+    days_past_due: Mapped[int] = mapped_column(Integer)
+    bucket: Mapped[str] = mapped_column(String(20))
+    balance: Mapped[Decimal] = mapped_column(MONEY)
+
+    __table_args__ = (
+        UniqueConstraint("account_id", "as_of", name="uq_ledger_aging_snapshots_day"),
+        Index("ix_ledger_aging_snapshots_as_of", "tenant_id", "as_of"),
+    )
+
+
+class Instalment(TenantScoped, Base):
+    """One scheduled instalment: what falls due on ``due_on``, by component."""
+
+    __tablename__ = "ledger_instalments"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    account_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("ledger_accounts.id", ondelete="CASCADE")
+    )
+    number: Mapped[int] = mapped_column(Integer)
+    due_on: Mapped[dt.date] = mapped_column(Date)
+    principal: Mapped[Decimal] = mapped_column(MONEY)
+    interest: Mapped[Decimal] = mapped_column(MONEY, default=Decimal(0))
+    fees: Mapped[Decimal] = mapped_column(MONEY, default=Decimal(0))
+    #: False once a plan replaced it (its unpaid amounts moved to the new schedule).
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    account: Mapped[Account] = relationship(back_populates="instalments")
+
+    __table_args__ = (
+        UniqueConstraint("account_id", "number", name="uq_ledger_instalments_number"),
+        Index("ix_ledger_instalments_due", "tenant_id", "due_on"),
+    )
+
+
+class JournalEntry(TenantScoped, Base):
+    """One balanced change to an account; never edited or deleted, only reversed."""
+
+    __tablename__ = "ledger_journal_entries"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    account_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("ledger_accounts.id", ondelete="RESTRICT"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(16))
+    #: The date the change takes effect (``as_of`` queries filter on it).
+    effective_on: Mapped[dt.date] = mapped_column(Date)
+    posted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    memo: Mapped[str] = mapped_column(String(200), default="")
+    #: The entry this one reverses.
+    reverses_id: Mapped[str | None] = mapped_column(
+        String(32), ForeignKey("ledger_journal_entries.id"), default=None, unique=True
+    )
+
+    postings: Mapped[list[Posting]] = relationship(
+        back_populates="entry", cascade="all", order_by="Posting.position"
+    )
+
+    __table_args__ = (
+        CheckConstraint(
+            "kind IN ('charge', 'interest', 'fee', 'penalty', 'payment', 'adjustment', "
+            "'discount', 'write_off', 'reversal')",
+            name="kind",
+        ),
+    )
+
+
+class Posting(TenantScoped, Base):
+    """One leg of a journal entry: a signed amount on one ledger account (debit positive).
+
+    ``book`` names the ledger account: ``receivable:principal``, ``receivable:interest``,
+    ``receivable:fees``, ``receivable:penalties``, ``cash``, ``credit`` (what the firm owes
+    the debtor after an overpayment), ``funding``, ``income:interest``, ``income:fees``,
+    ``income:penalties``, ``discount`` and ``write_off``.
+    """
+
+    __tablename__ = "ledger_postings"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    entry_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("ledger_journal_entries.id", ondelete="RESTRICT"), index=True
+    )
+    account_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("ledger_accounts.id", ondelete="RESTRICT")
+    )
+    instalment_id: Mapped[str | None] = mapped_column(
+        String(32), ForeignKey("ledger_instalments.id", ondelete="RESTRICT"), default=None
+    )
+    book: Mapped[str] = mapped_column(String(32))
+    amount: Mapped[Decimal] = mapped_column(MONEY)
+    currency: Mapped[str] = mapped_column(String(3))
+    effective_on: Mapped[dt.date] = mapped_column(Date)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    entry: Mapped[JournalEntry] = relationship(back_populates="postings")
+
+    __table_args__ = (
+        Index("ix_ledger_postings_account", "account_id", "book", "effective_on"),
+        Index("ix_ledger_postings_instalment", "instalment_id"),
+    )
+
+
+class Payment(TenantScoped, Base):
+    """A payment received, idempotent on the tenant's ``external_id``."""
+
+    __tablename__ = "ledger_payments"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    account_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("ledger_accounts.id", ondelete="RESTRICT"), index=True
+    )
+    external_id: Mapped[str] = mapped_column(String(100))
+    amount: Mapped[Decimal] = mapped_column(MONEY)
+    currency: Mapped[str] = mapped_column(String(3))
+    received_on: Mapped[dt.date] = mapped_column(Date)
+    channel: Mapped[str | None] = mapped_column(String(32), default=None)
+    #: SHA-256 of the request that created it: a replay with another body is refused.
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    entry_id: Mapped[str] = mapped_column(String(32), ForeignKey("ledger_journal_entries.id"))
+    reversal_entry_id: Mapped[str | None] = mapped_column(
+        String(32), ForeignKey("ledger_journal_entries.id"), default=None
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "external_id", name="uq_ledger_payments_external_id"),
+        CheckConstraint("amount > 0", name="amount_positive"),
+    )
+
+
+class Promise(TenantScoped, Base):
+    """A promise to pay ``amount`` by ``due_on``; kept, partially kept, broken or cancelled."""
+
+    __tablename__ = "ledger_promises"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    account_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("ledger_accounts.id", ondelete="RESTRICT"), index=True
+    )
+    amount: Mapped[Decimal] = mapped_column(MONEY)
+    currency: Mapped[str] = mapped_column(String(3))
+    due_on: Mapped[dt.date] = mapped_column(Date)
+    channel: Mapped[str | None] = mapped_column(String(32), default=None)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    #: Paid toward the promise between its creation and due date plus grace.
+    paid: Mapped[Decimal] = mapped_column(MONEY, default=Decimal(0))
+    created_on: Mapped[dt.date] = mapped_column(Date)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('pending', 'kept', 'partially_kept', 'broken', 'cancelled')",
+            name="status",
+        ),
+        CheckConstraint("amount > 0", name="amount_positive"),
+    )
