@@ -74,11 +74,8 @@ def french_schedule(
         outstanding = principal
         for number, due_on in enumerate(monthly_due_dates(first_due, count), start=1):
             interest = (outstanding * rate).quantize(quantum, rounding=ROUND_HALF_UP)
-            if number == count:
-                # The last instalment absorbs every rounding remainder.
-                part = outstanding
-            else:
-                part = min(payment - interest, outstanding)
+            # The last instalment absorbs every rounding remainder.
+            part = outstanding if number == count else min(payment - interest, outstanding)
             rows.append(ScheduledInstalment(number, due_on, part, interest))
             outstanding -= part
     return rows

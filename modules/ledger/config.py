@@ -7,7 +7,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
-__all__ = ["DEFAULT_BUCKETS", "COMPONENTS", "LedgerConfigSchema"]
+__all__ = ["COMPONENTS", "DEFAULT_BUCKETS", "LedgerConfigSchema"]
 
 #: Receivable components, in the default allocation order (fees → interest → principal).
 COMPONENTS = ("fees", "penalties", "interest", "principal")

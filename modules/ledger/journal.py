@@ -177,7 +177,8 @@ def outstanding_by_instalment(
         statement = statement.where(Posting.effective_on <= as_of)
     sums: dict[str, dict[str, Decimal]] = defaultdict(dict)
     for instalment_id, book, total in session.execute(statement):
-        sums[instalment_id][_COMPONENT_OF_BOOK[book]] = Decimal(total)
+        if instalment_id is not None:
+            sums[instalment_id][_COMPONENT_OF_BOOK[book]] = Decimal(total)
     instalments = session.scalars(
         select(Instalment)
         .where(Instalment.account_id.in_(ids), Instalment.active.is_(True))

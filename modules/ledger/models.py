@@ -143,9 +143,7 @@ class Account(TenantScoped, Base):
 
     __table_args__ = (
         UniqueConstraint("tenant_id", "external_ref", name="uq_ledger_accounts_external_ref"),
-        CheckConstraint(
-            "status IN ('open', 'settled', 'charged_off', 'closed')", name="status"
-        ),
+        CheckConstraint("status IN ('open', 'settled', 'charged_off', 'closed')", name="status"),
         CheckConstraint("principal > 0", name="principal_positive"),
         Index("ix_ledger_accounts_bucket", "tenant_id", "bucket"),
     )
