@@ -23,3 +23,16 @@ keepalive = 5
 accesslog = None
 errorlog = "-"
 loglevel = os.environ.get("ALMACEN_LOG_LEVEL", "info").lower()
+
+
+def post_worker_init(worker: object) -> None:
+    """Move everything the app allocated at start-up out of the garbage collector's sight.
+
+    A worker holds ~140k long-lived objects (specs, SQLAlchemy, plugins); every full
+    collection walked them all, pausing the event loop for tens of milliseconds under load.
+    Frozen objects are never scanned, so full collections only see per-request garbage.
+    """
+    import gc
+
+    gc.collect()
+    gc.freeze()

@@ -8,6 +8,7 @@ worker (``auth_cache_seconds``) so that the common path does no database read.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import hmac
 import time
@@ -97,10 +98,15 @@ class Authenticator:
         self.ttl = ttl
         self._admin_hash = hash_secret(admin_token) if admin_token else None
         self._cache: dict[str, tuple[float, str, Principal | None]] = {}
+        # One lookup at a time per key: concurrent requests share it (no stampede on expiry).
+        self._lookups: dict[str, asyncio.Task[Principal | None]] = {}
+        # Bumped by clear(): a lookup that started before it must not refill the cache.
+        self._generation = 0
 
     def clear(self) -> None:
         """Forget cached keys (after a revocation, suspension or subscription change)."""
         self._cache.clear()
+        self._generation += 1
 
     async def authenticate(self, presented: str) -> Principal | None:
         """The principal for a presented key, or None."""
@@ -114,13 +120,35 @@ class Authenticator:
         cached = self._cache.get(prefix)
         # A cached entry counts only for the very same secret, never for its prefix alone.
         if cached is not None and cached[0] > now and hmac.compare_digest(cached[1], hashed):
+            # In the last quarter of its life, refresh it in the background, so that a busy
+            # key never waits for the database; the entry served is still within its TTL.
+            if cached[0] - now < self.ttl / 4 and hashed not in self._lookups:
+                self._start_lookup(presented, prefix, hashed)
             return cached[2]
-        principal = await anyio.to_thread.run_sync(self.lookup, presented)
-        if self.ttl > 0:
-            if len(self._cache) > 10_000:
-                self._cache.clear()
-            self._cache[prefix] = (now + self.ttl, hashed, principal)
-        return principal
+        task = self._lookups.get(hashed) or self._start_lookup(presented, prefix, hashed)
+        # shield: a caller that goes away must not cancel the lookup the others wait for.
+        return await asyncio.shield(task)
+
+    def _start_lookup(
+        self, presented: str, prefix: str, hashed: str
+    ) -> asyncio.Task[Principal | None]:
+        task = asyncio.ensure_future(self._lookup(presented, prefix, hashed))
+        # A background refresh has no one awaiting it: its failure is seen by the next caller.
+        task.add_done_callback(lambda done: done.cancelled() or done.exception())
+        self._lookups[hashed] = task
+        return task
+
+    async def _lookup(self, presented: str, prefix: str, hashed: str) -> Principal | None:
+        try:
+            started, generation = time.monotonic(), self._generation
+            principal = await anyio.to_thread.run_sync(self.lookup, presented)
+            if self.ttl > 0 and generation == self._generation:
+                if len(self._cache) > 10_000:
+                    self._cache.clear()
+                self._cache[prefix] = (started + self.ttl, hashed, principal)
+            return principal
+        finally:
+            del self._lookups[hashed]
 
 
 def _credential(headers: Iterable[tuple[bytes, bytes]]) -> str | None:
