@@ -1,0 +1,124 @@
+"""The ledger: debtors, accounts and their schedules, the double-entry journal, payments,
+aging buckets and promises to pay, exact to the cent.
+
+A built-in module registered through the ``almacen.plugins`` entry point like any other
+plugin: this file only wires the module, its actions, its event types and the hook specs it
+offers (``almacen_ledger_allocation_strategies``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from importlib.resources import files
+from typing import TYPE_CHECKING
+
+from almacen import Action, EventType, Module, __version__, hookimpl
+
+from . import actions, schemas
+from .config import LedgerConfigSchema
+
+if TYPE_CHECKING:
+    from almacen.gateway.plugins import PluginRegistry
+
+
+@hookimpl
+def almacen_addhooks(registry: PluginRegistry) -> None:
+    """Offer the ledger's extension points (allocation strategies)."""
+    from . import hookspecs
+
+    registry.add_hookspecs(hookspecs)
+
+
+@hookimpl
+def almacen_register_module() -> Module:
+    """Register the ``ledger`` module, mounted at ``/v1/ledger``."""
+    return Module(
+        name="ledger",
+        version=__version__,
+        title="Ledger",
+        description=(
+            "Debtors, accounts and schedules, an append-only double-entry journal, idempotent "
+            "payments allocated by a configurable waterfall, aging buckets and promises to pay."
+        ),
+        spec=files("almacen.openapi") / "ledger.yaml",
+        api=f"{__name__}.api",
+        config_schema=LedgerConfigSchema,
+        migrations=files(__name__) / "migrations",
+        models=f"{__name__}.models",
+    )
+
+
+@hookimpl
+def almacen_register_actions() -> Iterable[Action]:
+    """Register ``ledger.get_account``, ``ledger.post_payment`` and ``ledger.create_promise``."""
+    return [
+        Action(
+            name="ledger.get_account",
+            input_schema=schemas.GetAccountInputSchema,
+            output_schema=schemas.AccountSummarySchema,
+            handler=actions.get_account,
+            description="An account's balances by component, days past due and bucket.",
+        ),
+        Action(
+            name="ledger.post_payment",
+            input_schema=schemas.PostPaymentInputSchema,
+            output_schema=schemas.PaymentSchema,
+            handler=actions.post_payment,
+            description="Post a payment (idempotent on external_id), allocated by the tenant's "
+            "strategy.",
+        ),
+        Action(
+            name="ledger.create_promise",
+            input_schema=schemas.CreatePromiseInputSchema,
+            output_schema=schemas.PromiseSchema,
+            handler=actions.create_promise,
+            description="Record a promise to pay an amount by a date.",
+        ),
+    ]
+
+
+@hookimpl
+def almacen_register_events() -> Iterable[EventType]:
+    """Register the event types the ledger emits."""
+    return [
+        EventType(
+            name="ledger.account_opened",
+            schema=schemas.AccountOpenedSchema,
+            description="An account was opened with its schedule.",
+        ),
+        EventType(
+            name="ledger.payment_posted",
+            schema=schemas.PaymentEventSchema,
+            description="A payment was posted and allocated.",
+        ),
+        EventType(
+            name="ledger.payment_reversed",
+            schema=schemas.PaymentEventSchema,
+            description="A payment was reversed.",
+        ),
+        EventType(
+            name="ledger.bucket_changed",
+            schema=schemas.BucketChangedSchema,
+            description="The aging job moved an account to another bucket.",
+        ),
+        EventType(
+            name="ledger.promise_created",
+            schema=schemas.PromiseEventSchema,
+            description="A promise to pay was recorded.",
+        ),
+        EventType(
+            name="ledger.promise_kept",
+            schema=schemas.PromiseEventSchema,
+            description="A promise to pay was kept (or partially kept).",
+        ),
+        EventType(
+            name="ledger.promise_broken",
+            schema=schemas.PromiseEventSchema,
+            description="A promise to pay came due (plus grace) without enough payments.",
+        ),
+        EventType(
+            name="ledger.account_settled",
+            schema=schemas.AccountSettledSchema,
+            description="Nothing is owed on the account any more.",
+        ),
+    ]

@@ -1,0 +1,147 @@
+"""The journal's properties, checked by hypothesis against the worker's real database:
+every entry balances, every balance is the sum of its postings, a reversal restores the
+balances exactly. The oracle is arithmetic done here on the legs the test generated.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import select
+
+from almacen.modules.ledger import journal
+from almacen.modules.ledger.models import Account, Debtor, Instalment, Posting
+from tests.common.ledger import ledger_world
+
+BOOKS = ["receivable:principal", "receivable:interest", "receivable:fees", "cash", "credit"]
+DAY = dt.date(2026, 3, 1)
+amounts = (
+    st.integers(min_value=-(10**9), max_value=10**9).filter(bool).map(lambda c: Decimal(c) / 100)
+)
+legs = st.lists(st.tuples(st.sampled_from(BOOKS), amounts), min_size=1, max_size=6)
+# Each entry: its legs (balanced by a last leg the test adds) and a day offset.
+entries = st.lists(st.tuples(legs, st.integers(min_value=0, max_value=60)), min_size=1, max_size=5)
+
+
+def _account(session: Any) -> Account:
+    debtor = Debtor(external_ref="d", name="D")
+    account = Account(
+        external_ref="a",
+        product_type="loan",
+        currency="COP",
+        originated_on=DAY,
+        principal=Decimal("100.00"),
+    )
+    session.add(debtor)
+    session.flush()
+    account.debtor_id = debtor.id
+    account.instalments = [Instalment(number=1, due_on=DAY, principal=Decimal("100.00"))]
+    session.add(account)
+    session.flush()
+    return account
+
+
+def _balanced(raw: list[tuple[str, Decimal]]) -> list[journal.Leg]:
+    total = sum((amount for _, amount in raw), Decimal(0))
+    result = [journal.Leg(book, amount) for book, amount in raw]
+    if total:
+        result.append(journal.Leg("funding", -total))
+    return result
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(generated=entries)
+def test_entries_balance_and_balances_are_sums(app: Any, generated: Any) -> None:
+    with ledger_world(app) as world:
+        session = world.new_tenant()
+        account = _account(session)
+        expected: Counter[str] = Counter()
+        by_day: dict[int, Counter[str]] = {}
+        for raw, offset in generated:
+            posted_legs = _balanced(raw)
+            if not [leg for leg in posted_legs if leg.amount]:
+                continue
+            entry = journal.post_entry(
+                session,
+                account,
+                kind="adjustment",
+                effective_on=DAY + dt.timedelta(days=offset),
+                legs=posted_legs,
+            )
+            assert sum(p.amount for p in entry.postings) == 0
+            for leg in posted_legs:
+                expected[leg.book] += leg.amount
+                by_day.setdefault(offset, Counter())[leg.book] += leg.amount
+        got = journal.balances(session, account.id)
+        assert {b: v for b, v in got.items() if v} == {b: v for b, v in expected.items() if v}
+        # As of a date: only entries effective by then.
+        cut = sorted(by_day)[len(by_day) // 2] if by_day else 0
+        partial: Counter[str] = Counter()
+        for offset, books in by_day.items():
+            if offset <= cut:
+                partial.update(books)
+        got = journal.balances(session, account.id, as_of=DAY + dt.timedelta(days=cut))
+        assert {b: v for b, v in got.items() if v} == {b: v for b, v in partial.items() if v}
+        # And each balance is the sum of the stored postings, read independently.
+        stored: Counter[str] = Counter()
+        for posting in session.scalars(select(Posting).where(Posting.account_id == account.id)):
+            stored[posting.book] += posting.amount
+        assert {b: v for b, v in stored.items() if v} == {
+            b: v for b, v in journal.balances(session, account.id).items() if v
+        }
+
+
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(first=legs, second=legs)
+def test_a_reversal_restores_the_balances_exactly(app: Any, first: Any, second: Any) -> None:
+    with ledger_world(app) as world:
+        session = world.new_tenant()
+        account = _account(session)
+        base_legs = _balanced(first)
+        if any(leg.amount for leg in base_legs):
+            journal.post_entry(session, account, kind="charge", effective_on=DAY, legs=base_legs)
+        before = journal.balances(session, account.id)
+        undo_legs = _balanced(second)
+        if not any(leg.amount for leg in undo_legs):
+            return
+        entry = journal.post_entry(
+            session, account, kind="payment", effective_on=DAY, legs=undo_legs
+        )
+        reversal = journal.reverse_entry(session, entry, effective_on=DAY)
+        assert reversal.reverses_id == entry.id
+        after = journal.balances(session, account.id)
+        assert {b: v for b, v in after.items() if v} == {b: v for b, v in before.items() if v}
+        with pytest.raises(ValueError, match="already reversed"):
+            journal.reverse_entry(session, entry, effective_on=DAY)
+        with pytest.raises(ValueError, match="cannot itself be reversed"):
+            journal.reverse_entry(session, reversal, effective_on=DAY)
+
+
+def test_an_unbalanced_entry_is_refused_and_writes_nothing(app: Any) -> None:
+    with ledger_world(app) as world:
+        session = world.new_tenant()
+        account = _account(session)
+        with pytest.raises(journal.UnbalancedEntryError):
+            journal.post_entry(
+                session,
+                account,
+                kind="fee",
+                effective_on=DAY,
+                legs=[
+                    journal.Leg("receivable:fees", Decimal("1.00")),
+                    journal.Leg("income:fees", Decimal("-0.99")),
+                ],
+            )
+        with pytest.raises(journal.UnbalancedEntryError):
+            journal.post_entry(session, account, kind="fee", effective_on=DAY, legs=[])
+        assert journal.balances(session, account.id) == {}
