@@ -28,7 +28,6 @@ from sqlalchemy import (
     and_,
     case,
     delete,
-    false,
     func,
     insert,
     literal,
@@ -152,7 +151,7 @@ def _figures(as_of: dt.date, tenant_id: str, account_ids: Sequence[str] | None =
         summed = summed.where(Posting.account_id.in_(account_ids))
     per_instalment = summed.subquery("per_instalment")
     overdue = and_(
-        per_instalment.c.owed > 0,
+        per_instalment.c.owed >= 0,
         Instalment.active.is_(True),
         Instalment.due_on <= as_of,
     )
@@ -357,14 +356,15 @@ def run_aging(session: Session, *, as_of: dt.date, config: Mapping[str, Any]) ->
         and_(Account.product_type == product, Account.days_past_due >= days)
         for product, days in sorted(charge_off_days.items())
     ]
-    reached = or_(false(), *thresholds)
-    charged_off = list(
-        session.scalars(
-            select(Account.id)
-            .where(open_now, Account.aged_on == as_of, reached)
-            .order_by(Account.id)
+    charged_off: list[str] = []
+    if thresholds:
+        charged_off = list(
+            session.scalars(
+                select(Account.id)
+                .where(open_now, Account.aged_on == as_of, or_(*thresholds))
+                .order_by(Account.id)
+            )
         )
-    )
     for start in range(0, len(charged_off), _CHUNK):
         session.execute(
             update(Account)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -29,6 +30,9 @@ def generated(tenant: TenantHandle, tmp_path: Path, monkeypatch: pytest.MonkeyPa
     document = tenant.get("/v1/openapi.json").json()
     spec = tmp_path / "spec.json"
     spec.write_text(json.dumps(document))
+    # The generator formats its output with ruff, from this environment.
+    bin_dir = str(Path(sys.executable).parent)
+    env = {**os.environ, "PATH": bin_dir + os.pathsep + os.environ.get("PATH", "")}
     result = subprocess.run(
         [
             generator,
@@ -44,6 +48,7 @@ def generated(tenant: TenantHandle, tmp_path: Path, monkeypatch: pytest.MonkeyPa
         text=True,
         timeout=180,
         check=False,
+        env=env,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Warning" not in result.stdout + result.stderr, result.stdout + result.stderr
