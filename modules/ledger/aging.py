@@ -151,7 +151,7 @@ def _figures(as_of: dt.date, tenant_id: str, account_ids: Sequence[str] | None =
         summed = summed.where(Posting.account_id.in_(account_ids))
     per_instalment = summed.subquery("per_instalment")
     overdue = and_(
-        per_instalment.c.owed >= 0,
+        per_instalment.c.owed > 0,
         Instalment.active.is_(True),
         Instalment.due_on <= as_of,
     )
