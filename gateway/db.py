@@ -154,6 +154,13 @@ def _scope_to_tenant(state: ORMExecuteState) -> None:
             "session for a tenant or pass execution_options(all_tenants=True)"
         )
     if state.is_insert:
+        if getattr(state.statement, "select", None) is not None:
+            # The rows come from a SELECT we cannot filter safely: the caller names the tenant.
+            raise UnscopedQueryError(
+                f"INSERT ... FROM SELECT into tenant-owned {', '.join(names)} is not scoped "
+                "automatically; restrict the SELECT to the tenant and pass "
+                "execution_options(all_tenants=True)"
+            )
         params = state.parameters
         rows = [params] if params is None or isinstance(params, Mapping) else list(params)
         for row in rows:

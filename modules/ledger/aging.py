@@ -312,7 +312,9 @@ def run_aging(session: Session, *, as_of: dt.date, config: Mapping[str, Any]) ->
                 _bucket_case(aged.c.days_past_due, buckets),
                 aged.c.balance,
             ),
-        )
+        ),
+        # Every condition of the SELECT above names the tenant (see _figures and open_now).
+        execution_options={"all_tenants": True},
     )
 
     # 2. What moved, and how many are where.

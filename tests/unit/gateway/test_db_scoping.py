@@ -212,6 +212,24 @@ def test_bulk_insert_of_another_tenants_row_raises(db: Database, a: Owned, b: Ow
     assert names(db, row["id"]) == {}
 
 
+def test_insert_from_select_must_name_its_tenant(db: Database, a: Owned, b: Owned) -> None:
+    """The rows of INSERT ... FROM SELECT cannot be checked one by one: it is refused unless
+    the caller says it scoped the SELECT itself."""
+    copy_of_b = insert(ApiKey).from_select(
+        ["id", "prefix", "secret_hash", "name", "tenant_id", "created_at"],
+        select(
+            func.lower(ApiKey.id),  # a distinct expression, as the id is unique
+            func.lower(ApiKey.prefix),
+            ApiKey.secret_hash,
+            ApiKey.name,
+            ApiKey.tenant_id,
+            ApiKey.created_at,
+        ).where(ApiKey.id == b.key_id),
+    )
+    with db.session(tenant_id=a.tenant_id) as session, pytest.raises(UnscopedQueryError):
+        session.execute(copy_of_b)
+
+
 # -- sessions without a tenant -------------------------------------------------------------
 
 
