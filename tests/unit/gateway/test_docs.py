@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from almacen.gateway import errors
-from almacen.gateway.plugins import PluginRegistry
+from almacen.gateway.plugins import registry_from
 from almacen.gateway.problems import _SLUGS, problem_response
 from almacen.gateway.settings import ENV_PREFIX, Settings
 from almacen.openapi import COMPONENTS
@@ -56,8 +56,8 @@ def sections(path: Path) -> dict[str, str]:
 
 
 def hookspecs() -> dict[str, Callable[..., Any]]:
-    """The gateway's hook specifications, as a bare registry knows them."""
-    registry = PluginRegistry()
+    """Every hook specification: the gateway's, and those the installed modules add."""
+    registry = registry_from(load_entrypoints=True)
     return {
         name: caller.spec.function
         for name, caller in vars(registry.hook).items()
