@@ -34,10 +34,8 @@ class Tenant(Base):
         return self.status == "active"
 
 
-class ApiKey(TenantScoped, Base):
-    """A tenant's API key. The secret is shown once; only its SHA-256 is stored."""
-
-    __tablename__ = "api_keys"
+class _KeyColumns:
+    """What every stored key has: the secret is shown once; only its SHA-256 is kept."""
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     #: The visible part (``alm_`` and 12 characters) by which a presented key is looked up.
@@ -49,18 +47,16 @@ class ApiKey(TenantScoped, Base):
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), default=None)
 
 
-class AdminKey(Base):
+class ApiKey(_KeyColumns, TenantScoped, Base):
+    """A tenant's API key."""
+
+    __tablename__ = "api_keys"
+
+
+class AdminKey(_KeyColumns, Base):
     """An operator's key for the admin API; not owned by any tenant."""
 
     __tablename__ = "admin_keys"
-
-    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
-    prefix: Mapped[str] = mapped_column(String(24), unique=True)
-    secret_hash: Mapped[str] = mapped_column(String(64))
-    name: Mapped[str] = mapped_column(String(200), default="")
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    last_used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), default=None)
-    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), default=None)
 
 
 class Subscription(TenantScoped, Base):
