@@ -89,7 +89,14 @@ def _serve(host: str, port: int, workers: int) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--no-serve", is_flag=True, help="Set up and print the key, but do not serve.")
-def demo(host: str, port: int, no_serve: bool) -> None:
+@click.option(
+    "--portfolio",
+    default=0,
+    type=click.IntRange(min=0),
+    help="Ask each module for N items of sample data (almacen_demo_data).",
+)
+@click.option("--seed", default=0, show_default=True, type=int, help="Seed of the sample data.")
+def demo(host: str, port: int, no_serve: bool, portfolio: int, seed: int) -> None:
     """Create the database and a demo tenant with every module, print its key, serve."""
     gateway = _upgrade()
     with gateway.db.transaction() as session:
@@ -105,12 +112,39 @@ def demo(host: str, port: int, no_serve: bool) -> None:
         _, admin_secret = service.create_admin_key(session, name="demo")
     base = f"http://{host}:{port}/v1"
     click.echo(f"Demo tenant 'demo' subscribed to: {', '.join(sorted(gateway.installed)) or '-'}")
+    if portfolio:
+        for line in _demo_data(gateway, tenant_id, size=portfolio, seed=seed):
+            click.echo(f"  {line}")
     click.echo(f"  tenant API key: {secret}")
     click.echo(f"  admin key:      {admin_secret}")
     click.echo(f"  API docs:       {base}/ui/")
     click.echo(f"  try:            curl -H 'X-API-Key: {secret}' {base}/me")
     if not no_serve:
         _serve(host, port, 0)
+
+
+def _demo_data(gateway: Gateway, tenant_id: str, *, size: int, seed: int) -> list[str]:
+    """Call ``almacen_demo_data`` plugin by plugin, each in a transaction of its own.
+
+    A plugin that raises is recorded as failed by the registry; its writes are rolled back.
+    """
+    registry = gateway.registry
+    caller = registry.manager.hook.almacen_demo_data
+    lines: list[str] = []
+    # pluggy calls the last implementation first; keep that order.
+    for name in [impl.plugin_name for impl in reversed(caller.get_hookimpls())]:
+        with gateway.db.session(tenant_id=tenant_id) as session:
+            answered = registry.call_each(
+                "almacen_demo_data", only=name, session=session, tenant_id=tenant_id,
+                size=size, seed=seed,
+            )  # fmt: skip
+            if registry.manager.get_plugin(name) is None:
+                session.rollback()
+                lines.append(f"{name}: failed to add sample data (see `almacen plugins`)")
+                continue
+            session.commit()
+        lines += [str(summary) for _, summary in answered]
+    return lines
 
 
 # -- database ------------------------------------------------------------------------------

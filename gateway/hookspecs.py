@@ -14,6 +14,7 @@ from .markers import hookspec
 
 if TYPE_CHECKING:
     import connexion
+    from sqlalchemy.orm import Session
 
     from .module import Action, EventType, Module
     from .plugins import PluginRegistry
@@ -72,4 +73,22 @@ def almacen_prepare_app(app: connexion.FlaskApp, settings: Settings) -> None:
     :param app: the connexion application.
     :param settings: the gateway's settings.
     :return: nothing.
+    """
+
+
+@hookspec
+def almacen_demo_data(session: Session, tenant_id: str, size: int, seed: int) -> str | None:
+    """Fill a demo tenant with sample data; return a one-line summary.
+
+    Called by ``almacen demo --portfolio N``, once per implementing plugin, each in a
+    transaction of its own: a plugin that raises has its writes rolled back and is reported,
+    the others still run. The same ``seed`` must give the same data.
+
+    :param session: a session scoped to the demo tenant, in a transaction committed after
+        the call.
+    :param tenant_id: the demo tenant, subscribed to every installed module.
+    :param size: how much to make, e.g. the number of debtors and accounts.
+    :param seed: seed of a ``random.Random`` of the plugin's own (never the global one).
+    :return: a line for the console (``"ledger: 1,000 accounts ..."``), or None when the
+        plugin had nothing to add. Every non-None result is printed.
     """

@@ -14,10 +14,12 @@ from typing import TYPE_CHECKING
 
 from almacen import Action, EventType, Module, __version__, hookimpl
 
-from . import actions, schemas
+from . import actions, plan_actions, schemas
 from .config import LedgerConfigSchema
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from almacen.gateway.plugins import PluginRegistry
 
 
@@ -74,6 +76,22 @@ def almacen_register_actions() -> Iterable[Action]:
             handler=actions.create_promise,
             description="Record a promise to pay an amount by a date.",
         ),
+        # == plans and settlements (item 6) ==
+        Action(
+            name="ledger.install_plan",
+            input_schema=schemas.InstallPlanInputSchema,
+            output_schema=schemas.PlanSchema,
+            handler=plan_actions.install_plan,
+            description="Replace an account's open schedule with an agreed payment plan.",
+        ),
+        Action(
+            name="ledger.apply_settlement",
+            input_schema=schemas.ApplySettlementInputSchema,
+            output_schema=schemas.PlanSchema,
+            handler=plan_actions.apply_settlement,
+            description="Agree that paying an amount by a date settles the account; the rest "
+            "is forgiven on completion.",
+        ),
     ]
 
 
@@ -122,3 +140,11 @@ def almacen_register_events() -> Iterable[EventType]:
             description="Nothing is owed on the account any more.",
         ),
     ]
+
+
+@hookimpl
+def almacen_demo_data(session: Session, size: int, seed: int) -> str | None:
+    """Fill the demo tenant with a synthetic portfolio of ``size`` accounts."""
+    from . import synthetic
+
+    return synthetic.fill_demo(session, size=size, seed=seed)

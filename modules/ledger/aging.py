@@ -151,7 +151,9 @@ def _figures(as_of: dt.date, tenant_id: str, account_ids: Sequence[str] | None =
         summed = summed.where(Posting.account_id.in_(account_ids))
     per_instalment = summed.subquery("per_instalment")
     overdue = and_(
-        per_instalment.c.owed > 0,
+        # SQLite keeps NUMERIC values with decimals as REAL, so a fully paid instalment can
+        # sum to 7e-12; anything under the column's last decimal (0.0001) is nothing owed.
+        per_instalment.c.owed > 0.00005,
         Instalment.active.is_(True),
         Instalment.due_on <= as_of,
     )

@@ -53,6 +53,19 @@ class LedgerConfigSchema(Schema):
         as_string=True, load_default=Decimal("0"), validate=validate.Range(0, 1), places=4
     )
     max_open_promises = fields.Integer(strict=True, load_default=1, validate=validate.Range(1, 10))
+    # == plans and settlements (item 6) ==
+    #: Days an instalment of a payment plan may stay unpaid after its due date before the
+    #: plan counts as broken (checked by the aging job).
+    plan_broken_after_days = fields.Integer(
+        strict=True, load_default=30, validate=validate.Range(0, 365)
+    )
+    #: What breaking a plan does: ``keep`` its schedule, or ``revert`` to the original one.
+    on_plan_broken = fields.String(load_default="keep", validate=validate.OneOf(["keep", "revert"]))
+    #: Nominal annual rate (a fraction) charged on what a payment plan refinances; 0 splits
+    #: the balance into equal instalments.
+    refinancing_rate = fields.Decimal(
+        as_string=True, load_default=Decimal("0"), validate=validate.Range(0, 10), places=8
+    )
 
     @validates("waterfall")
     def _complete_waterfall(self, value: list[str], **_: Any) -> None:

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     CheckConstraint,
     Date,
@@ -31,9 +33,12 @@ __all__ = [
     "ChannelConsent",
     "ContactPoint",
     "Debtor",
+    "Dispute",
+    "ImportJob",
     "Instalment",
     "JournalEntry",
     "Payment",
+    "Plan",
     "Posting",
     "Promise",
 ]
@@ -316,3 +321,85 @@ class Promise(TenantScoped, Base):
         ),
         CheckConstraint("amount > 0", name="amount_positive"),
     )
+
+
+class ImportJob(TenantScoped, Base):
+    """A portfolio import (or synthetic portfolio): its progress and per-row error report.
+
+    Written in short transactions of its own, apart from the one transaction that writes the
+    whole batch, so that progress can be read while the batch is still being written.
+    """
+
+    __tablename__ = "ledger_import_jobs"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    #: ``csv``, ``jsonl`` or ``synthetic``.
+    source: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    rows_total: Mapped[int] = mapped_column(Integer, default=0)
+    rows_validated: Mapped[int] = mapped_column(Integer, default=0)
+    rows_imported: Mapped[int] = mapped_column(Integer, default=0)
+    error_count: Mapped[int] = mapped_column(Integer, default=0)
+    #: The first errors found: ``[{"row", "field", "message"}]`` (rows numbered from 1).
+    errors: Mapped[list[dict[str, object]]] = mapped_column(JSON, default=list)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+    __table_args__ = (
+        CheckConstraint("status IN ('queued', 'running', 'succeeded', 'failed')", name="status"),
+    )
+
+
+# == plans and settlements (item 6) ==
+
+
+class Plan(TenantScoped, Base):
+    """A payment plan or a settlement agreed on an account (see :mod:`.plans`).
+
+    ``terms`` keeps what was agreed and what installing it changed (the instalments it
+    replaced, the interest it cancelled), so that a broken plan can be reverted.
+    """
+
+    __tablename__ = "ledger_plans"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    account_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("ledger_accounts.id", ondelete="RESTRICT"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    terms: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    #: The day the plan or settlement took effect.
+    agreed_on: Mapped[dt.date] = mapped_column(Date)
+    resolved_on: Mapped[dt.date | None] = mapped_column(Date, default=None)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    __table_args__ = (
+        CheckConstraint("kind IN ('plan', 'settlement')", name="kind"),
+        CheckConstraint("status IN ('active', 'completed', 'broken', 'cancelled')", name="status"),
+        Index("ix_ledger_plans_status", "tenant_id", "status"),
+    )
+
+
+class Dispute(TenantScoped, Base):
+    """A debtor's dispute of an account: open until upheld or rejected."""
+
+    __tablename__ = "ledger_disputes"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    account_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("ledger_accounts.id", ondelete="RESTRICT"), index=True
+    )
+    reason: Mapped[str] = mapped_column(String(500))
+    #: The amount disputed (the account's currency), if the debtor named one.
+    amount: Mapped[Decimal | None] = mapped_column(MONEY, default=None)
+    currency: Mapped[str | None] = mapped_column(String(3), default=None)
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    #: The ``write_off`` entry that forgave the amount when the dispute was upheld.
+    write_off_entry_id: Mapped[str | None] = mapped_column(
+        String(32), ForeignKey("ledger_journal_entries.id"), default=None
+    )
+    opened_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+    __table_args__ = (CheckConstraint("status IN ('open', 'upheld', 'rejected')", name="status"),)

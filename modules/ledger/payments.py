@@ -26,7 +26,7 @@ from almacen.gateway.errors import ConflictError, NotFoundError, UnprocessableEr
 from almacen.gateway.money import Money
 from almacen.gateway.pagination import DEFAULT_LIMIT, Page, paginate
 
-from . import allocation, journal, promises
+from . import allocation, journal, plans, promises
 from .accounts import currency_mismatch, get_account, lock_account, money, today
 from .models import Account, Instalment, JournalEntry, Payment, Posting
 
@@ -217,6 +217,11 @@ def post_payment(
             raise
         return _replay(session, existing, fingerprint)
     promises.evaluate_promises(session, as_of=received_on, config=config, account_id=account.id)
+    # A payment may complete a plan or settlement (and settle the account); only the aging
+    # job judges plans broken.
+    plans.evaluate_plans(
+        session, as_of=received_on, config=config, account_id=account.id, judge_breaks=False
+    )
     # Built from what is in hand rather than read back: this runs under the account's lock.
     numbers = {due.instalment_id: due.number for due in dues}
     return PaymentResult(view=_view(payment, entry.postings, numbers), replayed=False)

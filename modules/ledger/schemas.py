@@ -17,17 +17,30 @@ __all__ = [
     "AccountSettledSchema",
     "AccountSummarySchema",
     "AgingReportSchema",
+    "ApplySettlementInputSchema",
     "BucketChangedSchema",
     "CreatePromiseInputSchema",
+    "CureRateSchema",
     "DebtorSchema",
+    "DisputeSchema",
     "GetAccountInputSchema",
+    "ImportJobSchema",
+    "ImportRowSchema",
+    "InstallPlanInputSchema",
     "InstalmentStateSchema",
     "JournalEntrySchema",
     "PaymentEventSchema",
     "PaymentSchema",
+    "PlanSchema",
+    "PortfolioBucketSchema",
+    "PortfolioReportSchema",
     "PostPaymentInputSchema",
     "PromiseEventSchema",
+    "PromiseRateSchema",
     "PromiseSchema",
+    "RecoveryCellSchema",
+    "RollCellSchema",
+    "RollReportSchema",
 ]
 
 _ID = validate.Regexp(r"^[0-9a-f]{32}$")
@@ -194,6 +207,8 @@ class AgingReportSchema(Schema):
     counts = fields.Dict(keys=fields.String(), values=fields.Integer())
     changed = fields.Integer()
     promises = fields.Dict(keys=fields.String(), values=fields.Integer())
+    #: Plans and settlements completed or broken by this run, per new status.
+    plans = fields.Dict(keys=fields.String(), values=fields.Integer())
 
 
 # -- action inputs -------------------------------------------------------------------------
@@ -223,6 +238,57 @@ class CreatePromiseInputSchema(Schema):
     amount = MoneyField(required=True)
     due_on = fields.Date(required=True)
     channel = fields.String(load_default=None, validate=validate.OneOf(CHANNELS))
+
+
+# == schemas: plans and settlements ==
+
+
+class PlanSchema(Schema):
+    """A payment plan or settlement, with its terms."""
+
+    id = fields.String()
+    account_id = fields.String()
+    kind = fields.String()
+    status = fields.String()
+    agreed_on = fields.Date()
+    resolved_on = fields.Date(allow_none=True)
+    terms = fields.Dict()
+    created_at = fields.AwareDateTime()
+
+
+class DisputeSchema(Schema):
+    """A dispute of an account."""
+
+    id = fields.String()
+    account_id = fields.String()
+    reason = fields.String()
+    amount = fields.Function(
+        lambda d: None if d.amount is None else money(d.amount, d.currency).as_json(),
+        allow_none=True,
+    )
+    status = fields.String()
+    write_off_entry_id = fields.String(allow_none=True)
+    opened_at = fields.AwareDateTime()
+    resolved_at = fields.AwareDateTime(allow_none=True)
+
+
+class InstallPlanInputSchema(Schema):
+    """Input of ``ledger.install_plan``."""
+
+    account_id = fields.String(required=True, validate=_ID)
+    count = fields.Integer(required=True, strict=True, validate=validate.Range(1, 600))
+    first_due = fields.Date(required=True)
+    down_payment = MoneyField(load_default=None)
+    down_payment_due = fields.Date(load_default=None)
+    annual_rate = fields.Decimal(load_default=None, validate=validate.Range(0, 10))
+
+
+class ApplySettlementInputSchema(Schema):
+    """Input of ``ledger.apply_settlement``."""
+
+    account_id = fields.String(required=True, validate=_ID)
+    amount = MoneyField(required=True)
+    due_on = fields.Date(required=True)
 
 
 # -- event payloads ------------------------------------------------------------------------
@@ -281,3 +347,147 @@ class AccountSettledSchema(Schema):
     account_id = fields.String(required=True)
     settled_on = fields.Date(required=True)
     credit = MoneyField(required=True)
+
+
+# -- import and synthetic portfolios -------------------------------------------------------
+
+
+class ImportRowSchema(Schema):
+    """One row of a portfolio import: a debtor and an account (values as CSV gives them).
+
+    Lengths and patterns are those of ``DebtorCreate`` and ``AccountCreate`` in the spec;
+    Money, phones, e-mails and the schedule are checked by the services the single-item
+    endpoints use.
+    """
+
+    debtor_external_ref = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    phone = fields.String(validate=validate.Length(min=1, max=320))
+    email = fields.String(validate=validate.Length(min=1, max=320))
+    default_region = fields.String(validate=validate.Regexp(r"^[A-Z]{2}$"))
+    account_external_ref = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    product_type = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    currency = fields.String(required=True)
+    #: Decimal strings, checked as Money with ``currency``; a JSON number is refused there.
+    principal = fields.Raw(required=True)
+    fees = fields.Raw()
+    annual_rate = fields.String(
+        required=True,
+        validate=validate.Regexp(
+            r"^(0|[1-9][0-9]?)(\.[0-9]{1,8})?$",
+            error="must be a decimal fraction between 0 and 10 such as 0.12 (12 %)",
+        ),
+    )
+    originated_on = fields.Date(required=True)
+    instalments = fields.Integer(required=True, validate=validate.Range(1, 600))
+    first_due = fields.Date(required=True)
+
+
+class ImportJobSchema(Schema):
+    """An import job: status, progress counts and the per-row error report."""
+
+    id = fields.String()
+    source = fields.String()
+    status = fields.String()
+    rows_total = fields.Integer()
+    rows_validated = fields.Integer()
+    rows_imported = fields.Integer()
+    error_count = fields.Integer()
+    errors = fields.List(fields.Dict())
+    created_at = fields.AwareDateTime()
+    finished_at = fields.AwareDateTime(allow_none=True)
+
+
+# -- KPIs and exports ----------------------------------------------------------------------
+
+
+def _rate_of(attribute: str) -> fields.Function:
+    """Dump a Decimal rate as a string, ``None`` as null."""
+
+    def dump(obj: object) -> str | None:
+        value = getattr(obj, attribute)
+        return None if value is None else str(value)
+
+    return fields.Function(dump)
+
+
+class PortfolioBucketSchema(Schema):
+    """Open accounts of one currency in one bucket and their receivable balance."""
+
+    currency = fields.String()
+    bucket = fields.String()
+    accounts = fields.Integer()
+    balance = _amount("balance")
+
+
+class PortfolioReportSchema(Schema):
+    """The portfolio by bucket (a :class:`~almacen.modules.ledger.kpis.PortfolioReport`)."""
+
+    as_of = fields.Date()
+    source = fields.String()
+    snapshot_on = fields.Date(allow_none=True)
+    buckets = fields.List(fields.Nested(PortfolioBucketSchema))
+
+
+class RollCellSchema(Schema):
+    """Accounts that rolled from one bucket to another."""
+
+    currency = fields.String()
+    from_bucket = fields.String()
+    to_bucket = fields.String(allow_none=True)
+    accounts = fields.Integer()
+    account_share = _rate_of("account_share")
+    balance = _amount("balance")
+    balance_share = _rate_of("balance_share")
+    balance_at_end = _amount("balance_at_end")
+
+
+class RollReportSchema(Schema):
+    """Roll rates between two month ends (a :class:`~almacen.modules.ledger.kpis.RollReport`)."""
+
+    start = fields.String(data_key="from")
+    end = fields.String(data_key="to")
+    start_on = fields.Date(data_key="from_snapshot_on")
+    end_on = fields.Date(data_key="to_snapshot_on")
+    cells = fields.List(fields.Nested(RollCellSchema))
+
+
+class CureRateSchema(Schema):
+    """The cure rate of one currency's accounts."""
+
+    currency = fields.String()
+    delinquent = fields.Integer()
+    delinquent_balance = _amount("delinquent_balance")
+    cured = fields.Integer()
+    cured_balance = _amount("cured_balance")
+    exited = fields.Integer()
+    cure_rate = _rate_of("cure_rate")
+
+
+class PromiseRateSchema(Schema):
+    """Promises of one currency that came due in a period, by outcome."""
+
+    currency = fields.String()
+    came_due = fields.Integer()
+    kept = fields.Integer()
+    partially_kept = fields.Integer()
+    broken = fields.Integer()
+    pending = fields.Integer()
+    cancelled = fields.Integer()
+    kept_rate = _rate_of("kept_rate")
+    partially_kept_rate = _rate_of("partially_kept_rate")
+    promised = _amount("promised")
+    paid = _amount("paid")
+
+
+class RecoveryCellSchema(Schema):
+    """What one origination cohort paid in one month."""
+
+    cohort = fields.String()
+    currency = fields.String()
+    placed = _amount("placed")
+    period = fields.String()
+    collected = _amount("collected")
+    collected_to_date = _amount("collected_to_date")
+    recovery_rate = _rate_of("recovery_rate")
+    cumulative_recovery_rate = _rate_of("cumulative_recovery_rate")

@@ -7,7 +7,7 @@ from typing import Any
 
 from almacen.gateway.state import request_session
 
-from .. import accounts, aging, promises
+from .. import accounts, aging, plans, promises
 from ..schemas import AgingReportSchema
 from ._common import date, pointer
 
@@ -25,6 +25,7 @@ def run_aging(body: dict[str, Any] | None = None) -> dict[str, Any]:
     report = aging.run_aging(session, as_of=day, config=config)
     changes = promises.evaluate_promises(session, as_of=day, config=config)
     resolved = Counter(change.new for change in changes if change.new != change.old)
+    arrangements = Counter(c.new for c in plans.evaluate_plans(session, as_of=day, config=config))
     return dict(
         _report.dump(
             {
@@ -32,6 +33,7 @@ def run_aging(body: dict[str, Any] | None = None) -> dict[str, Any]:
                 "counts": report.counts,
                 "changed": len(report.changed),
                 "promises": dict(resolved),
+                "plans": dict(arrangements),
             }
         )
     )
