@@ -12,12 +12,15 @@ import contextlib
 import datetime as dt
 import uuid
 from collections.abc import Iterator, Mapping
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     DateTime,
     ForeignKey,
     MetaData,
+    Numeric,
     String,
     Table,
     TypeDecorator,
@@ -41,6 +44,7 @@ from sqlalchemy.sql import visitors
 __all__ = [
     "Base",
     "Database",
+    "ExactDecimal",
     "TenantScoped",
     "UnscopedQueryError",
     "new_id",
@@ -92,6 +96,45 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         if value is not None and value.tzinfo is None:
             value = value.replace(tzinfo=dt.UTC)
         return value
+
+
+class ExactDecimal(TypeDecorator[Decimal]):
+    """A Decimal stored exactly on every backend: NUMERIC on PostgreSQL; on SQLite, whose
+    NUMERIC keeps non-integers as floating point, an integer count of ``10**-scale`` units.
+
+    SQL sums and comparisons stay exact (integers on SQLite); results come back as Decimal.
+    Never divide two such columns in SQL: on SQLite that is integer division.
+
+    :param scale: decimal places kept (4 suits every ISO 4217 currency).
+    """
+
+    impl = Numeric
+    cache_ok = True
+
+    def __init__(self, precision: int = 20, scale: int = 4) -> None:
+        super().__init__(precision, scale, asdecimal=True)
+        self.scale = scale
+
+    def load_dialect_impl(self, dialect: Any) -> Any:
+        # An INTEGER on SQLite: read back as int, not through float (exact beyond 2**53).
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(BigInteger())
+        return dialect.type_descriptor(Numeric(self.precision, self.scale, asdecimal=True))
+
+    def process_bind_param(self, value: Any, dialect: Any) -> Any:
+        if value is None or dialect.name != "sqlite":
+            return value
+        scaled = Decimal(value).scaleb(self.scale)
+        if scaled != scaled.to_integral_value():
+            raise ValueError(f"{value} has more than {self.scale} decimal places")
+        return int(scaled)
+
+    def process_result_value(self, value: Any, dialect: Any) -> Decimal | None:
+        if value is None:
+            return None
+        if dialect.name == "sqlite":
+            return Decimal(int(value)).scaleb(-self.scale)
+        return Decimal(value)
 
 
 class TenantScoped:

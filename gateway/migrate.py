@@ -11,19 +11,42 @@ import importlib
 import os
 from collections.abc import Iterable
 from importlib.resources import files
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy import Numeric
 from sqlalchemy.engine import Engine
 
+from .db import ExactDecimal
 from .module import Module
 
-__all__ = ["GATEWAY_BASE_REVISION", "alembic_config", "import_models", "upgrade"]
+__all__ = [
+    "GATEWAY_BASE_REVISION",
+    "alembic_config",
+    "compare_type",
+    "import_models",
+    "upgrade",
+]
 
 #: Module migrations declare ``depends_on = GATEWAY_BASE_REVISION``.
 GATEWAY_BASE_REVISION = "gw0001"
 
 _GATEWAY_MODELS = ("almacen.gateway.tenancy.models", "almacen.gateway.idempotency.models")
+
+
+def compare_type(
+    context: Any,
+    inspected_column: Any,
+    metadata_column: Any,
+    inspected_type: Any,
+    metadata_type: Any,
+) -> bool | None:
+    """Alembic type comparison that knows :class:`ExactDecimal` is NUMERIC in migrations
+    (stored as scaled integers on SQLite, in a column of NUMERIC affinity)."""
+    if isinstance(metadata_type, ExactDecimal) and isinstance(inspected_type, Numeric):
+        return False
+    return None  # Alembic's own comparison
 
 
 def import_models(modules: Iterable[Module]) -> None:

@@ -153,7 +153,7 @@ def _figures(as_of: dt.date, tenant_id: str, account_ids: Sequence[str] | None =
     overdue = and_(
         # SQLite keeps NUMERIC values with decimals as REAL, so a fully paid instalment can
         # sum to 7e-12; anything under the column's last decimal (0.0001) is nothing owed.
-        per_instalment.c.owed > 0.00005,
+        per_instalment.c.owed > 0,
         Instalment.active.is_(True),
         Instalment.due_on <= as_of,
     )

@@ -25,7 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from almacen.gateway.db import Base, TenantScoped, UTCDateTime, new_id, utcnow
+from almacen.gateway.db import Base, ExactDecimal, TenantScoped, UTCDateTime, new_id, utcnow
 
 __all__ = [
     "Account",
@@ -43,7 +43,8 @@ __all__ = [
     "Promise",
 ]
 
-MONEY = Numeric(20, 4, asdecimal=True)
+#: Exact on every backend (see ExactDecimal): never a float, not even in SQLite.
+MONEY = ExactDecimal(20, 4)
 RATE = Numeric(12, 8, asdecimal=True)
 
 

@@ -9,6 +9,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
 from almacen import Base
+from almacen.gateway import migrate
 from almacen.gateway.app import gateway_of
 from almacen_calendar.models import CustomHoliday
 
@@ -16,7 +17,9 @@ from almacen_calendar.models import CustomHoliday
 def test_migration_matches_the_model(app: Any) -> None:
     engine = gateway_of(app).db.engine
     with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": migrate.compare_type}
+        )
         differences = compare_metadata(context, Base.metadata)
         columns = {c["name"] for c in inspect(connection).get_columns("calendar_holidays")}
     ours = [d for d in differences if "calendar_holidays" in repr(d)]

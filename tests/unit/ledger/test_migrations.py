@@ -21,7 +21,9 @@ def _ledger_tables() -> list[Any]:
 def test_migration_matches_the_models(app: Any) -> None:
     engine = gateway_of(app).db.engine
     with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": migrate.compare_type}
+        )
         differences = compare_metadata(context, Base.metadata)
         inspector = inspect(connection)
         for table in _ledger_tables():
