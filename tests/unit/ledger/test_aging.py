@@ -7,18 +7,13 @@ Oracles are worked out by hand in the comments: 2026 is not a leap year, so from
 from __future__ import annotations
 
 import datetime as dt
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from almacen.gateway.app import gateway_of
-from almacen.gateway.tenancy.service import create_tenant
 from almacen.modules.ledger.aging import (
     AgingReport,
     BucketChange,
@@ -26,106 +21,15 @@ from almacen.modules.ledger.aging import (
     days_past_due,
     run_aging,
 )
-from almacen.modules.ledger.config import DEFAULT_BUCKETS, LedgerConfigSchema
+from almacen.modules.ledger.config import DEFAULT_BUCKETS
 from almacen.modules.ledger.journal import Leg, post_entry
-from almacen.modules.ledger.models import Account, AgingSnapshot, Debtor, Instalment
+from almacen.modules.ledger.models import Account, AgingSnapshot
+from tests.common.ledger_rows import config, open_account
 
 D = Decimal
 JAN31 = dt.date(2026, 1, 31)
 FEB28 = dt.date(2026, 2, 28)
 MAR03 = dt.date(2026, 3, 3)
-
-# -- the world: a tenant's session in a rolled-back transaction, and a few accounts ----------
-
-
-@pytest.fixture
-def connection(app: Any) -> Iterator[Connection]:
-    """A connection in a transaction that is rolled back when the test ends."""
-    with gateway_of(app).db.engine.connect() as connection:
-        transaction = connection.begin()
-        try:
-            yield connection
-        finally:
-            transaction.rollback()
-
-
-@pytest.fixture
-def new_tenant(connection: Connection) -> Iterator[Callable[[], Session]]:
-    """Make a tenant; return its scoped session on the test's connection."""
-    sessions: list[Session] = []
-
-    def open_session(tenant_id: str | None) -> Session:
-        session = Session(
-            bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
-        )
-        session.info["tenant_id"] = tenant_id
-        # Open the savepoint now, so that savepoints nest in the order sessions are made
-        # and closing them in reverse order unwinds them.
-        session.connection()
-        sessions.append(session)
-        return session
-
-    def make() -> Session:
-        operator = open_session(None)
-        tenant = create_tenant(operator, slug=f"aging-{uuid.uuid4().hex[:10]}", name="aging")
-        operator.flush()
-        return open_session(tenant.id)
-
-    yield make
-    for session in reversed(sessions):
-        session.close()
-
-
-@pytest.fixture
-def session(new_tenant: Callable[[], Session]) -> Session:
-    """The session of a new tenant."""
-    return new_tenant()
-
-
-def config(**settings: Any) -> dict[str, Any]:
-    """A tenant's ledger configuration, through the real schema."""
-    loaded: dict[str, Any] = LedgerConfigSchema().load(settings)
-    return loaded
-
-
-def open_account(
-    session: Session,
-    *dues: tuple[dt.date, str],
-    product_type: str = "loan",
-    fees: str = "0",
-    interest: str = "0",
-) -> Account:
-    """An open USD account whose instalments fall due on the given dates, each owing the
-    given principal (plus ``fees`` and ``interest``), charged on origination."""
-    debtor = Debtor(external_ref=uuid.uuid4().hex, name="Ana")
-    session.add(debtor)
-    session.flush()
-    account = Account(
-        debtor_id=debtor.id,
-        external_ref=uuid.uuid4().hex,
-        product_type=product_type,
-        currency="USD",
-        originated_on=dt.date(2025, 12, 31),
-        principal=sum((D(p) for _, p in dues), D(0)),
-    )
-    account.instalments = [
-        Instalment(number=n, due_on=due_on, principal=D(p), interest=D(interest), fees=D(fees))
-        for n, (due_on, p) in enumerate(dues, start=1)
-    ]
-    session.add(account)
-    session.flush()
-    legs: list[Leg] = []
-    for instalment in account.instalments:
-        legs += [
-            Leg("receivable:principal", instalment.principal, instalment.id),
-            Leg("funding", -instalment.principal),
-            Leg("receivable:interest", instalment.interest, instalment.id),
-            Leg("income:interest", -instalment.interest),
-            Leg("receivable:fees", instalment.fees, instalment.id),
-            Leg("income:fees", -instalment.fees),
-        ]
-    post_entry(session, account, kind="charge", effective_on=account.originated_on, legs=legs)
-    return account
 
 
 def pay(session: Session, account: Account, on: dt.date, *parts: tuple[int, str, str]) -> None:
