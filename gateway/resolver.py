@@ -2,7 +2,7 @@
 
 connexion 3.3 pools the content types of *all* of an operation's responses and then cannot
 tell which one a handler returned (every operation here documents ``application/json`` for
-success and ``application/problem+json`` for errors; connexion's own TODO in
+success and ``application/problem+json`` for errors; a limitation connexion notes itself in
 ``operations/openapi.py``). Handlers stay plain: this resolver wraps each one so that a
 dict or list it returns is declared ``application/json``.
 """
