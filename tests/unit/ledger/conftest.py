@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator
-from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -14,8 +13,6 @@ from sqlalchemy.orm import Session
 
 from almacen.gateway.app import gateway_of
 from almacen.gateway.tenancy.service import create_tenant
-
-D = Decimal
 
 
 @pytest.fixture
