@@ -1,5 +1,5 @@
-"""The ledger's unit-test world: a tenant's session inside a transaction rolled back at the
-end of each test, the tenant's configuration, and accounts built straight on the journal."""
+"""The ledger's unit-test world: a new tenant's session inside a transaction rolled back at
+the end of each test. Rows to put in it: ``tests/common/ledger_rows.py``."""
 
 from __future__ import annotations
 
