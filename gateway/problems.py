@@ -14,6 +14,7 @@ from typing import Any
 
 from connexion.exceptions import ProblemException
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException
 
 from .errors import PROBLEM_BASE, AlmacenError
@@ -118,6 +119,19 @@ def _http_error(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse
     return problem_response(status, detail=detail, headers=exc.headers)
 
 
+def _database_error(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+    # SQLite allows one writer: a long write (a large import) makes others wait out
+    # busy_timeout and fail. That is "busy, retry", not a server bug.
+    if "database is locked" in str(getattr(exc, "orig", exc)):
+        logger.warning("database busy: %s", exc)
+        return problem_response(
+            503,
+            detail="The database is busy with another write; retry shortly.",
+            headers={"Retry-After": "5"},
+        )
+    return _unexpected(request, exc)
+
+
 def _unexpected(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
     logger.error("unhandled %s", type(exc).__name__, exc_info=exc)
     return problem_response(
@@ -130,6 +144,7 @@ def install_error_handlers(app: Any) -> None:
     app.add_error_handler(AlmacenError, _almacen_error)
     app.add_error_handler(ProblemException, _connexion_problem)
     app.add_error_handler(HTTPException, _http_error)
+    app.add_error_handler(OperationalError, _database_error)
     app.add_error_handler(Exception, _unexpected)
 
 

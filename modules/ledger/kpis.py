@@ -93,8 +93,8 @@ class Month:
         year, _, month = text.partition("-")
         if len(year) != 4 or len(month) != 2 or not (year + month).isdigit():
             raise ValueError(f"{text!r} is not a month (YYYY-MM)")
-        if not 1 <= int(month) <= 12:
-            raise ValueError(f"{text!r} is not a month (YYYY-MM)")
+        if not 1 <= int(month) <= 12 or not 1900 <= int(year) <= 2200:
+            raise ValueError(f"{text!r} is not a month (YYYY-MM) between 1900 and 2200")
         return cls(int(year), int(month))
 
     @classmethod

@@ -423,3 +423,12 @@ def test_journal_beancount_passes_bean_check(tenant: TenantHandle) -> None:
     )
     summary = tenant.get(f"{BASE}/accounts/{account['id']}", params={"as_of": "2026-04-01"})
     assert receivable == Decimal(summary.json()["total"]["amount"]) == Decimal("0.00")
+
+
+@pytest.mark.modules("ledger")
+@pytest.mark.parametrize("path", ["recovery", "roll-rates", "cure-rate"])
+def test_a_month_out_of_range_is_a_400_not_a_500(tenant, path: str) -> None:
+    # Found by schemathesis: year 0 passed the pattern and broke date arithmetic.
+    response = tenant.get(f"/v1/ledger/kpis/{path}?from=0000-01&to=0000-02")
+    body = assert_problem(response, 400)
+    assert body["errors"][0]["parameter"] == "from"

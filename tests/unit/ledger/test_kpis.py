@@ -95,7 +95,16 @@ def test_month() -> None:
         "2027-02",
     ]
     assert kpis.Month.of(dt.date(2026, 3, 9)) == kpis.Month(2026, 3)
-    for bad in ("2026-13", "2026-00", "2026-1", "26-01", "2026/01", "abcd-ef"):
+    for bad in (
+        "2026-13",
+        "2026-00",
+        "2026-1",
+        "26-01",
+        "2026/01",
+        "abcd-ef",
+        "0000-01",
+        "9999-12",
+    ):
         with pytest.raises(ValueError, match="not a month"):
             kpis.Month.parse(bad)
 
