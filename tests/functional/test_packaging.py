@@ -132,6 +132,8 @@ def test_cli_help_and_database(installed: dict) -> None:
 
 def test_plugins_lists_the_example_plugin_once_installed(installed: dict) -> None:
     before = json.loads(almacen(installed, "plugins", "--json"))
+    # The built-in modules come with the package, through the same entry-point group.
+    assert "ledger" in {m["name"] for m in before["modules"]}
     assert "calendar" not in {m["name"] for m in before["modules"]}
     calendar_wheel = next(installed["wheels"].glob("almacen_calendar-*.whl"))
     install(installed["bin"] / "python", calendar_wheel, cwd=installed["root"])
