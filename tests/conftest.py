@@ -19,6 +19,7 @@ from sqlalchemy.engine import make_url
 from almacen.gateway import create_app, migrate
 from almacen.gateway.app import gateway_of
 from tests.common.actors import Admin, TenantHandle
+from tests.common.sessions import rolled_back
 
 ADMIN_TOKEN = "test-admin-token-0123456789abcdef"
 
@@ -127,3 +128,10 @@ def other_tenant(admin: Admin, request: pytest.FixtureRequest) -> TenantHandle:
 def unique() -> Callable[[str], str]:
     """Make a name no other test uses."""
     return lambda prefix: f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture
+def open_session(app: Any) -> Iterator[Callable[[str | None], Any]]:
+    """Open sessions scoped to a tenant (or none) whose writes are rolled back after the test."""
+    with rolled_back(app) as world:
+        yield world.open_session

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from tests.common.actors import TenantHandle
+from tests.common.sessions import RolledBack, rolled_back
 
 BASE = "/v1/ledger"
 
@@ -85,25 +86,12 @@ def journal(tenant: TenantHandle, account_id: str) -> list[dict[str, Any]]:
 # -- unit tests: tenants' sessions on one rolled-back connection ---------------------------
 
 
-class LedgerWorld:
-    """Sessions on one connection whose transaction the test rolls back at the end."""
+class LedgerWorld(RolledBack):
+    """Rolled-back sessions, and tenants subscribed to the ledger."""
 
-    def __init__(self, app: Any, connection: Any) -> None:
+    def __init__(self, connection: Any, *, app: Any) -> None:
+        super().__init__(connection)
         self.app = app
-        self.connection = connection
-        self.sessions: list[Any] = []
-
-    def open_session(self, tenant_id: str | None) -> Any:
-        """A session on the test's connection, scoped to ``tenant_id`` (or to none)."""
-        from sqlalchemy.orm import Session
-
-        session = Session(
-            bind=self.connection, join_transaction_mode="create_savepoint", expire_on_commit=False
-        )
-        session.info["tenant_id"] = tenant_id
-        session.connection()  # open the savepoint now, so savepoints nest in creation order
-        self.sessions.append(session)
-        return session
 
     def new_tenant(self, **config: Any) -> Any:
         """A tenant subscribed to the ledger with ``config``; its session."""
@@ -117,22 +105,9 @@ class LedgerWorld:
         subscribe(session, module=gateway_of(self.app).registry.modules["ledger"], config=config)
         return session
 
-    def close(self) -> None:
-        """Close the sessions, newest first (each holds a savepoint of the ones before)."""
-        for session in reversed(self.sessions):
-            session.close()
-
 
 @contextlib.contextmanager
 def ledger_world(app: Any) -> Iterator[LedgerWorld]:
     """A :class:`LedgerWorld` whose writes are all rolled back when the block ends."""
-    from almacen.gateway.app import gateway_of
-
-    with gateway_of(app).db.engine.connect() as connection:
-        transaction = connection.begin()
-        world = LedgerWorld(app, connection)
-        try:
-            yield world
-        finally:
-            world.close()
-            transaction.rollback()
+    with rolled_back(app, LedgerWorld, app=app) as world:
+        yield world

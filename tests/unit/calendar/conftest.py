@@ -6,45 +6,14 @@ so nothing a test writes outlives it; each session is scoped to its tenant like 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
-from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from almacen.gateway.app import gateway_of
 from almacen.gateway.tenancy.service import create_tenant, subscribe
-
-
-@pytest.fixture
-def connection(app: Any) -> Iterator[Connection]:
-    """A connection in a transaction that is rolled back when the test ends."""
-    with gateway_of(app).db.engine.connect() as connection:
-        transaction = connection.begin()
-        try:
-            yield connection
-        finally:
-            transaction.rollback()
-
-
-@pytest.fixture
-def open_session(connection: Connection) -> Iterator[Callable[[str | None], Session]]:
-    """Open a session on the test's connection, scoped to a tenant (or to none)."""
-    sessions: list[Session] = []
-
-    def factory(tenant_id: str | None) -> Session:
-        session = Session(
-            bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
-        )
-        session.info["tenant_id"] = tenant_id
-        sessions.append(session)
-        return session
-
-    yield factory
-    # Each session holds a savepoint opened after those of the sessions before it.
-    for session in reversed(sessions):
-        session.close()
 
 
 @pytest.fixture
