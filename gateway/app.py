@@ -22,6 +22,7 @@ from connexion.middleware.swagger_ui import SwaggerUIMiddleware
 from connexion.options import SwaggerUIOptions
 
 from .db import Database
+from .events.dispatcher import Dispatcher, InProcessDelivery
 from .idempotency.middleware import IdempotencyMiddleware
 from .idempotency.store import IdempotencyStore
 from .module import Module
@@ -79,6 +80,11 @@ def create_app(
             registry.drop_module(module.name, "mount", exc)
 
     db = Database(settings.database_url)
+    dispatcher = Dispatcher(db, registry, settings)
+    delivery = InProcessDelivery(dispatcher) if settings.delivery == "in-process" else None
+    db.info["registry"] = registry
+    if delivery is not None:
+        db.info["on_events"] = delivery.wake
     metrics = Metrics()
     metrics.plugin_failures.inc(len(registry.failures))
     installed = frozenset(registry.modules)
@@ -134,6 +140,8 @@ def create_app(
         authenticator=authenticator,
         limiter=limiter,
         documents=documents,
+        dispatcher=dispatcher,
+        delivery=delivery,
     )
     app.add_api(
         documents[None],

@@ -249,6 +249,9 @@ class Database:
         self.url = url
         self.engine = make_engine(url, **engine_options)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        #: Copied into every session's ``info``: the app puts its plugin registry here (for
+        #: actions) and ``on_events``, called after a commit that emitted events.
+        self.info: dict[str, Any] = {}
 
     @property
     def is_sqlite(self) -> bool:
@@ -258,6 +261,7 @@ class Database:
     def session(self, *, tenant_id: str | None = None) -> Session:
         """A new session; with ``tenant_id`` every ORM query in it is scoped to that tenant."""
         session = self._sessions()
+        session.info.update(self.info)
         session.info["tenant_id"] = tenant_id
         return session
 

@@ -39,6 +39,7 @@ __all__ = [
     "RateLimitedError",
     "RequestValidationError",
     "UnprocessableError",
+    "marshmallow_errors",
 ]
 
 PROBLEM_BASE = "https://almacen.readthedocs.io/en/latest/problems/"
@@ -178,3 +179,25 @@ class RateLimitedError(AlmacenError):
         super().__init__(detail, **kwargs)
         self.retry_after = retry_after
         self.headers.setdefault("Retry-After", str(retry_after))
+
+
+def marshmallow_errors(messages: Any, pointer: str = "") -> list[dict[str, str]]:
+    """Flatten marshmallow's nested error messages into ``{"pointer", "detail"}`` items."""
+    found: list[dict[str, str]] = []
+    if isinstance(messages, Mapping):
+        for key, value in messages.items():
+            where = pointer if key == "_schema" else f"{pointer}/{_escape(str(key))}"
+            found += marshmallow_errors(value, where)
+    elif isinstance(messages, list | tuple) and all(isinstance(m, str) for m in messages):
+        found += [{"pointer": pointer or "/", "detail": m} for m in messages]
+    elif isinstance(messages, list | tuple):
+        for item in messages:
+            found += marshmallow_errors(item, pointer)
+    else:
+        found.append({"pointer": pointer or "/", "detail": str(messages)})
+    return found
+
+
+def _escape(token: str) -> str:
+    # RFC 6901: "~" and "/" inside a member name.
+    return token.replace("~", "~0").replace("/", "~1")

@@ -7,7 +7,7 @@ has a section per hook and a test keeps the two in step.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 from .markers import hookspec
@@ -16,6 +16,8 @@ if TYPE_CHECKING:
     import connexion
     from sqlalchemy.orm import Session
 
+    from .db import Database
+    from .events.models import Event
     from .module import Action, EventType, Module
     from .plugins import PluginRegistry
     from .settings import Settings
@@ -91,4 +93,38 @@ def almacen_demo_data(session: Session, tenant_id: str, size: int, seed: int) ->
     :param seed: seed of a ``random.Random`` of the plugin's own (never the global one).
     :return: a line for the console (``"ledger: 1,000 accounts ..."``), or None when the
         plugin had nothing to add. Every non-None result is printed.
+    """
+
+
+@hookspec
+def almacen_handle_event(session: Session, event: Event, settings: Settings) -> None:
+    """Consume an event from the outbox, after the transaction that emitted it committed.
+
+    Every implementation is a consumer: it is called once per event, at least once. Write
+    with ``session``: it is scoped to the event's tenant and its writes commit together with
+    the event's delivery (each consumer runs in a savepoint of its own). Raise to have the
+    event retried later, with backoff, for this consumer alone; after
+    ``delivery_max_attempts`` the event is dead until an operator replays it. A replayed or
+    redelivered event has the same ``event.id``: ignore an id you have already handled.
+
+    :param session: a session for the event's tenant, inside the delivery transaction.
+    :param event: the :class:`~almacen.gateway.events.Event` row (``type``, ``payload``,
+        ``subject_type``, ``subject_id``, ``occurred_at``, causation columns).
+    :param settings: the gateway's settings.
+    :return: nothing.
+    """
+
+
+@hookspec
+def almacen_worker_tasks(db: Database, settings: Settings) -> Iterable[Callable[[], int]] | None:
+    """Add periodic work to ``almacen worker`` (and the in-process delivery thread).
+
+    Each task is called once per worker cycle, after the outbox batch, and returns how much
+    work it did (0 lets the worker sleep until the next poll). A task that raises is logged
+    and called again next cycle. Tasks must be safe to run in several workers at once (claim
+    rows with ``FOR UPDATE SKIP LOCKED``).
+
+    :param db: the gateway's database.
+    :param settings: the gateway's settings.
+    :return: an iterable of callables, or None.
     """

@@ -32,7 +32,11 @@ __all__ = [
 #: Module migrations declare ``depends_on = GATEWAY_BASE_REVISION``.
 GATEWAY_BASE_REVISION = "gw0001"
 
-_GATEWAY_MODELS = ("almacen.gateway.tenancy.models", "almacen.gateway.idempotency.models")
+_GATEWAY_MODELS = (
+    "almacen.gateway.tenancy.models",
+    "almacen.gateway.idempotency.models",
+    "almacen.gateway.events.models",
+)
 
 
 def compare_type(

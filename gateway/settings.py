@@ -43,6 +43,20 @@ class Settings:
     trace_plugins: bool = False
     #: Validate responses against the OpenAPI contract (tests turn this on).
     validate_responses: bool = False
+    #: Who drains the event outbox: ``in-process`` (a thread of each app process, the
+    #: embedded default), ``worker`` (``almacen worker`` processes) or ``queue`` (the outbox
+    #: feeds the distributed queue at ``queue_url``).
+    delivery: str = "in-process"
+    #: Events claimed per delivery transaction.
+    delivery_batch_size: int = 100
+    #: Attempts before an event (or a webhook delivery) is dead-lettered.
+    delivery_max_attempts: int = 8
+    #: First retry delay; each further retry doubles it (capped at an hour).
+    delivery_backoff_seconds: float = 2.0
+    #: How often an idle worker looks for due retries.
+    delivery_poll_seconds: float = 1.0
+    #: Broker of the distributed queue (``amqp://guest:guest@127.0.0.1:5672/``).
+    queue_url: str | None = None
     #: Logging level of the ``almacen`` loggers.
     log_level: str = "INFO"
     #: Write logs as one JSON object a line.
@@ -84,6 +98,12 @@ class Settings:
                 f"rate_limit_strategy must be fixed-window or moving-window, "
                 f"not {self.rate_limit_strategy!r}"
             )
+        if self.delivery not in ("in-process", "worker", "queue"):
+            raise SettingsError(
+                f"delivery must be in-process, worker or queue, not {self.delivery!r}"
+            )
+        if self.delivery == "queue" and not self.queue_url:
+            raise SettingsError("delivery = queue needs queue_url (the broker's URL)")
         if "://" not in self.database_url:
             raise SettingsError(f"database_url {self.database_url!r} is not a URL")
 

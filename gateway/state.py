@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from .db import Database
 from .errors import AuthenticationError
+from .events.dispatcher import Dispatcher, InProcessDelivery
 from .plugins import PluginRegistry
 from .ratelimit import TenantRateLimiter
 from .requestcontext import Metrics
@@ -35,6 +36,16 @@ class Gateway:
     limiter: TenantRateLimiter
     #: Parsed OpenAPI documents: the gateway's and each mounted module's (shared parts added).
     documents: dict[str | None, dict[str, Any]]
+    #: Drains the event outbox (run by workers, or by ``delivery`` below).
+    dispatcher: Dispatcher
+    #: The in-process delivery thread, when ``settings.delivery`` is ``in-process``.
+    delivery: InProcessDelivery | None = None
+
+    def close(self) -> None:
+        """Stop background delivery and close pooled connections."""
+        if self.delivery is not None:
+            self.delivery.stop()
+        self.db.dispose()
 
     @property
     def installed(self) -> frozenset[str]:

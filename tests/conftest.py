@@ -63,6 +63,8 @@ def base_config(database_url: str) -> dict[str, Any]:
         "validate_responses": True,
         "rate_limit": "100000/minute",
         "log_json": True,
+        # Tests deliver the outbox explicitly (gateway.dispatcher.drain()): deterministic.
+        "delivery": "worker",
     }
 
 
@@ -72,7 +74,7 @@ def migrated(base_config: dict[str, Any]) -> None:
     app = create_app(base_config)
     gateway = gateway_of(app)
     migrate.upgrade(gateway.db.engine, gateway.registry.modules.values())
-    gateway.db.dispose()
+    gateway.close()
 
 
 @pytest.fixture(scope="session")
@@ -87,7 +89,7 @@ def make_app(base_config: dict[str, Any], migrated: None) -> Iterator[Callable[.
 
     yield factory
     for app in built:
-        gateway_of(app).db.dispose()
+        gateway_of(app).close()
 
 
 @pytest.fixture(scope="session")

@@ -17,7 +17,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..db import utcnow
-from ..errors import ConfigurationError, ConflictError, NotFoundError, UnprocessableError
+from ..errors import (
+    ConfigurationError,
+    ConflictError,
+    NotFoundError,
+    UnprocessableError,
+    marshmallow_errors,
+)
 from ..module import Module
 from ..pagination import Page, paginate
 from .credentials import issue_key, split_key, verify_secret
@@ -172,7 +178,7 @@ def subscribe(
     except ValidationError as exc:
         raise ConfigurationError(
             f"module {module.name!r} rejected the configuration",
-            errors=list(_flatten(exc.messages, "/config")),
+            errors=marshmallow_errors(exc.messages, "/config"),
             module=module.name,
         ) from None
     subscription = session.scalar(select(Subscription).where(Subscription.module == module.name))
@@ -190,23 +196,6 @@ def subscribe(
             f"a concurrent request subscribed the tenant to {module.name!r}; retry"
         ) from None
     return subscription
-
-
-def _flatten(messages: Any, pointer: str) -> Any:
-    if isinstance(messages, Mapping):
-        for key, value in messages.items():
-            if key == "_schema":
-                yield from _flatten(value, pointer)
-            else:
-                yield from _flatten(value, f"{pointer}/{key}")
-    elif isinstance(messages, list) and all(isinstance(m, str) for m in messages):
-        for message in messages:
-            yield {"pointer": pointer, "detail": message}
-    elif isinstance(messages, list):
-        for item in messages:
-            yield from _flatten(item, pointer)
-    else:
-        yield {"pointer": pointer, "detail": str(messages)}
 
 
 def unsubscribe(session: Session, module_name: str) -> None:

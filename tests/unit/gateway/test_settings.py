@@ -27,6 +27,12 @@ FROM_ENVIRONMENT = {
     "validate_responses": ("1", True),
     "log_level": ("DEBUG",) * 2,
     "log_json": ("off", False),
+    "delivery": ("worker",) * 2,
+    "delivery_batch_size": ("500", 500),
+    "delivery_max_attempts": ("3", 3),
+    "delivery_backoff_seconds": ("0.25", 0.25),
+    "delivery_poll_seconds": ("0.1", 0.1),
+    "queue_url": ("amqp://guest:guest@rabbit:5672/",) * 2,
 }
 
 
