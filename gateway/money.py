@@ -60,6 +60,24 @@ class Money:
                 f"{self.amount} has more decimals than {self.currency} allows ({exponent})"
             )
 
+    @classmethod
+    def exact(cls, amount: Decimal, currency: str) -> Money:
+        """``amount`` at the currency's exponent; refuses to round away a non-zero digit.
+
+        Databases keep money at one scale for every currency (``100.0000``); this restores
+        the currency's own (``100.00``) and fails loudly if a fraction of a cent was stored.
+        """
+        quantum = Decimal(1).scaleb(-currency_exponent(currency))
+        exact = amount.quantize(quantum)
+        if exact != amount:
+            raise ValueError(f"{amount} has more decimals than {currency} allows")
+        return cls(exact, currency)
+
+    @classmethod
+    def rounded(cls, amount: Decimal, currency: str) -> Money:
+        """``amount`` rounded to the currency's exponent (half-even)."""
+        return cls(amount.quantize(Decimal(1).scaleb(-currency_exponent(currency))), currency)
+
     def as_json(self) -> dict[str, str]:
         """The wire form, with exactly the currency's decimals."""
         exponent = currency_exponent(self.currency)

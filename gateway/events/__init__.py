@@ -2,7 +2,7 @@
 
 from .dispatcher import Consumer, Dispatcher, InProcessDelivery, backoff, run_tasks
 from .models import STATUSES, Event
-from .outbox import Causation, EventPayloadError, caused_by, emit, serialise_payload
+from .outbox import Causation, EventPayloadError, caused_by, emit, emit_many, serialise_payload
 
 __all__ = [
     "STATUSES",
@@ -15,6 +15,7 @@ __all__ = [
     "backoff",
     "caused_by",
     "emit",
+    "emit_many",
     "run_tasks",
     "serialise_payload",
 ]

@@ -97,49 +97,10 @@ def almacen_register_actions() -> Iterable[Action]:
 
 @hookimpl
 def almacen_register_events() -> Iterable[EventType]:
-    """Register the event types the ledger emits."""
-    return [
-        EventType(
-            name="ledger.account_opened",
-            schema=schemas.AccountOpenedSchema,
-            description="An account was opened with its schedule.",
-        ),
-        EventType(
-            name="ledger.payment_posted",
-            schema=schemas.PaymentEventSchema,
-            description="A payment was posted and allocated.",
-        ),
-        EventType(
-            name="ledger.payment_reversed",
-            schema=schemas.PaymentEventSchema,
-            description="A payment was reversed.",
-        ),
-        EventType(
-            name="ledger.bucket_changed",
-            schema=schemas.BucketChangedSchema,
-            description="The aging job moved an account to another bucket.",
-        ),
-        EventType(
-            name="ledger.promise_created",
-            schema=schemas.PromiseEventSchema,
-            description="A promise to pay was recorded.",
-        ),
-        EventType(
-            name="ledger.promise_kept",
-            schema=schemas.PromiseEventSchema,
-            description="A promise to pay was kept (or partially kept).",
-        ),
-        EventType(
-            name="ledger.promise_broken",
-            schema=schemas.PromiseEventSchema,
-            description="A promise to pay came due (plus grace) without enough payments.",
-        ),
-        EventType(
-            name="ledger.account_settled",
-            schema=schemas.AccountSettledSchema,
-            description="Nothing is owed on the account any more.",
-        ),
-    ]
+    """Register the event types the ledger emits (defined in :mod:`.events`)."""
+    from . import events
+
+    return list(events.ALL)
 
 
 @hookimpl

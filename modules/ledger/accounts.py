@@ -25,7 +25,7 @@ from almacen.gateway.money import Money, currency_exponent
 from almacen.gateway.pagination import DEFAULT_LIMIT, Page, paginate
 from almacen.gateway.tenancy.models import Subscription
 
-from . import aging, journal
+from . import aging, events, journal
 from .amortisation import french_schedule
 from .config import COMPONENTS, LedgerConfigSchema
 from .debtors import get_debtor
@@ -83,7 +83,7 @@ def today() -> dt.date:
 def money(amount: Decimal, currency: str) -> Money:
     """``amount`` as :class:`Money`, rounded to the currency's exponent (the database keeps
     four decimals for every currency)."""
-    return Money(amount.quantize(Decimal(1).scaleb(-currency_exponent(currency))), currency)
+    return Money.rounded(amount, currency)
 
 
 def _fault(pointer: str, detail: str) -> UnprocessableError:
@@ -270,6 +270,7 @@ def open_account(
                 ],
                 memo=f"interest of instalment {instalment.number}",
             )
+    events.account_opened(session, account)
     return account
 
 

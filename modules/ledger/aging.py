@@ -41,6 +41,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 
+from . import events
 from .journal import RECEIVABLE_BOOKS
 from .models import Account, AgingSnapshot, Instalment, Posting
 
@@ -334,6 +335,11 @@ def run_aging(session: Session, *, as_of: dt.date, config: Mapping[str, Any]) ->
             .order_by(Account.id)
         )
     ]
+    events.buckets_changed(
+        session,
+        [(c.account_id, c.old, c.new, c.days_past_due) for c in changed],
+        as_of=as_of,
+    )
     counts = {str(b["name"]): 0 for b in buckets}
     for bucket, count in session.execute(
         select(AgingSnapshot.bucket, func.count())

@@ -26,7 +26,7 @@ from almacen.gateway.errors import ConflictError, NotFoundError, UnprocessableEr
 from almacen.gateway.money import Money
 from almacen.gateway.pagination import DEFAULT_LIMIT, Page, paginate
 
-from . import allocation, journal, plans, promises
+from . import allocation, events, journal, plans, promises
 from .accounts import currency_mismatch, get_account, lock_account, money, today
 from .models import Account, Instalment, JournalEntry, Payment, Posting
 
@@ -216,6 +216,7 @@ def post_payment(
         if existing is None:
             raise
         return _replay(session, existing, fingerprint)
+    events.payment_posted(session, payment)
     promises.evaluate_promises(session, as_of=received_on, config=config, account_id=account.id)
     # A payment may complete a plan or settlement (and settle the account); only the aging
     # job judges plans broken.
@@ -332,4 +333,5 @@ def reverse_payment(
         raise ConflictError(str(exc)) from None
     payment.reversal_entry_id = reversal.id
     session.flush()
+    events.payment_reversed(session, payment)
     return view_of(session, [payment])[0]

@@ -63,7 +63,7 @@ from almacen.gateway.errors import ConflictError, UnprocessableError
 from almacen.gateway.money import Money, currency_exponent
 from almacen.gateway.pagination import DEFAULT_LIMIT, Page, paginate
 
-from . import journal
+from . import events, journal
 from .accounts import currency_mismatch, get_account, lock_account, today
 from .amortisation import french_schedule
 from .models import Account, Dispute, Instalment, JournalEntry, Plan, Posting
@@ -556,6 +556,7 @@ def _forgive_rest(session: Session, account: Account, plan: Plan, *, day: dt.dat
         )
     plan.terms = {**plan.terms, "forgiven": _text(forgiven, account.currency)}
     account.status = "settled"
+    events.account_settled(session, account, settled_on=day, credit=Decimal(0))
 
 
 # -- evaluation ----------------------------------------------------------------------------

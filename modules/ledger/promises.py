@@ -30,6 +30,7 @@ from almacen.gateway.db import utcnow
 from almacen.gateway.errors import ConflictError, NotFoundError, UnprocessableError
 from almacen.gateway.money import currency_exponent
 
+from . import events
 from .models import Account, JournalEntry, Posting, Promise
 
 __all__ = ["PromiseChange", "cancel_promise", "create_promise", "evaluate_promises"]
@@ -110,6 +111,7 @@ def create_promise(
     )
     session.add(promise)
     session.flush()
+    events.promise_created(session, promise)
     return promise
 
 
@@ -194,6 +196,8 @@ def evaluate_promises(
             promise.status = new
             promise.resolved_at = now
     session.flush()
+    for change in changes:
+        events.promise_resolved(session, change.promise, change.new)
     return changes
 
 

@@ -6,9 +6,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from almacen.gateway.money import MoneyField
+from almacen.gateway.money import Money, MoneyField
 
-from .accounts import money
 from .debtors import CHANNELS
 
 __all__ = [
@@ -49,7 +48,7 @@ _ID = validate.Regexp(r"^[0-9a-f]{32}$")
 def _amount(attribute: str, currency: str = "currency") -> fields.Function:
     """Dump ``obj.<attribute>`` as Money in ``obj.<currency>``."""
     return fields.Function(
-        lambda obj: money(getattr(obj, attribute), getattr(obj, currency)).as_json()
+        lambda obj: Money.rounded(getattr(obj, attribute), getattr(obj, currency)).as_json()
     )
 
 
@@ -143,7 +142,7 @@ class PostingSchema(Schema):
     """One leg of a journal entry (debits positive)."""
 
     book = fields.String()
-    amount = fields.Function(lambda p: money(p.amount, p.currency).as_json())
+    amount = fields.Function(lambda p: Money.rounded(p.amount, p.currency).as_json())
     instalment_id = fields.String(allow_none=True)
 
 
@@ -263,7 +262,7 @@ class DisputeSchema(Schema):
     account_id = fields.String()
     reason = fields.String()
     amount = fields.Function(
-        lambda d: None if d.amount is None else money(d.amount, d.currency).as_json(),
+        lambda d: None if d.amount is None else Money.rounded(d.amount, d.currency).as_json(),
         allow_none=True,
     )
     status = fields.String()
