@@ -8,8 +8,9 @@ is what webhooks filter on and what experiments assign arms by.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -87,6 +88,34 @@ ALL = (
 
 def _subject(account_id: str) -> tuple[str, str]:
     return ("account", account_id)
+
+
+def accounts_opened(
+    session: Session,
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    write: Callable[[list[dict[str, Any]]], None],
+) -> int:
+    """``ledger.account_opened`` for each bulk-inserted account row, written by ``write``."""
+    return emit_many(
+        session,
+        ACCOUNT_OPENED,
+        (
+            (
+                {
+                    "account_id": row["id"],
+                    "debtor_id": row["debtor_id"],
+                    "external_ref": row["external_ref"],
+                    "product_type": row["product_type"],
+                    "principal": Money.exact(row["principal"], row["currency"]),
+                    "originated_on": row["originated_on"],
+                },
+                _subject(row["id"]),
+            )
+            for row in rows
+        ),
+        write=write,
+    )
 
 
 def account_opened(session: Session, account: Account) -> None:

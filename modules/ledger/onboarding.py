@@ -26,6 +26,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import datetime as dt
+import functools
 import io
 import itertools
 import json
@@ -41,9 +42,10 @@ from sqlalchemy.orm import Session
 
 from almacen.gateway.db import Database, UnscopedQueryError, utcnow
 from almacen.gateway.errors import NotFoundError, UnprocessableError
+from almacen.gateway.events import Event
 from almacen.gateway.money import Money, MoneyField
 
-from . import accounts
+from . import accounts, events
 from .debtors import normalise_email, normalise_phone
 from .models import (
     Account,
@@ -399,6 +401,13 @@ def bulk_insert(session: Session, model: type[Any], rows: list[dict[str, Any]]) 
         session.execute(insert(table), rows[start : start + CHUNK])
 
 
+def _write_events(session: Session, rows: list[dict[str, Any]]) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        # COPY takes the JSON column as text; the ORM's JSON type is not in the way here.
+        rows = [{**row, "payload": json.dumps(row["payload"])} for row in rows]
+    bulk_insert(session, Event, rows)
+
+
 class _Journal:
     """Journal entries and their postings, built as rows for a bulk INSERT."""
 
@@ -586,6 +595,7 @@ def write_batch(
         ):
             if items:
                 bulk_insert(session, model, items)
+        events.accounts_opened(session, opened, write=functools.partial(_write_events, session))
         if progress is not None:
             progress(min(start + CHUNK, len(rows)))
     return Batch(debtor_ids=debtor_ids, account_ids=account_ids, instalment_ids=instalment_ids)

@@ -121,6 +121,18 @@ def test_a_good_csv_batch_imports_with_the_right_balances(tenant: TenantHandle) 
     assert Decimal(everything["balances"]["interest"]["amount"]) == Decimal("66.19")
     schedule = tenant.get(f"{BASE}/accounts/{account['id']}/schedule").json()["items"]
     assert [i["scheduled"]["amount"] for i in schedule] == ["88.85"] * 11 + ["88.84"]
+    # Each imported account was announced, as if opened one at a time.
+    opened = tenant.get(
+        "/v1/events",
+        params={"type": "ledger.account_opened", "subject_id": account["id"], "limit": 5},
+    ).json()["items"]
+    assert [e["payload"]["external_ref"] for e in opened] == [batch[7]["account_external_ref"]]
+    assert opened[0]["payload"]["principal"] == {
+        "amount": "1000.00",
+        "currency": batch[7]["currency"],
+    }
+    everyone = tenant.get("/v1/events", params={"type": "ledger.account_opened", "limit": 500})
+    assert len(everyone.json()["items"]) == 301  # 300 imported, one opened through the API
 
 
 def test_a_bad_batch_imports_nothing_and_reports_every_bad_row(tenant: TenantHandle) -> None:
@@ -150,6 +162,7 @@ def test_a_bad_batch_imports_nothing_and_reports_every_bad_row(tenant: TenantHan
     assert job["error_count"] == len(job["errors"])
     assert tenant.get(f"{BASE}/debtors").json()["items"] == []
     assert tenant.get(f"{BASE}/accounts").json()["items"] == []
+    assert tenant.get("/v1/events").json()["items"] == []
 
 
 def test_json_lines_refuse_floats_and_references_in_use(tenant: TenantHandle) -> None:
@@ -214,6 +227,11 @@ def test_a_synthetic_portfolio_ages_realistically(tenant: TenantHandle) -> None:
     report = tenant.post(f"{BASE}/jobs/aging", json={}).json()
     counts = Counter(report["counts"])
     assert sum(counts.values()) == 200
+    moved = tenant.get("/v1/events", params={"type": "ledger.bucket_changed", "limit": 500})
+    changes = moved.json()["items"]
+    assert len(changes) == 200 - counts["current"]  # every account starts current
+    assert {c["payload"]["new"] for c in changes} == set(counts) - {"current"}
+    assert all(c["payload"]["old"] == "current" for c in changes)
     assert 60 <= counts["current"] <= 120
     assert 15 <= counts["180+"] + counts["121-180"] <= 60
     assert counts["1-30"] + counts["31-60"] + counts["61-90"] >= 40

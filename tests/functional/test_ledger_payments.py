@@ -167,10 +167,20 @@ def test_reversal_restores_the_balance_once(tenant: TenantHandle) -> None:
     entries = journal(tenant, account["id"])
     reversal = next(e for e in entries if e["kind"] == "reversal")
     assert reversal["reverses_id"] == payment["entry_id"]
+    assert [e["payload"]["payment_id"] for e in events(tenant, "ledger.payment_reversed")] == [
+        payment["id"]
+    ]
     assert_problem(
         tenant.post(f"{BASE}/payments/{'0' * 32}/reversal", json={"effective_on": "2026-03-22"}),
         404,
     )
+
+
+def events(tenant: TenantHandle, type: str) -> list[dict[str, Any]]:
+    """The tenant's events of one type, oldest first."""
+    response = tenant.get("/v1/events", params={"type": type, "limit": 500})
+    assert response.status_code == 200, response.text
+    return list(response.json()["items"])
 
 
 def test_payments_and_reversals_are_walled_between_tenants(
@@ -217,6 +227,21 @@ def test_promise_kept_by_a_payment_and_broken_by_the_job(tenant: TenantHandle) -
     assert job["promises"] == {"broken": 1}
     listed = tenant.get(f"{BASE}/accounts/{other['id']}/promises").json()["items"]
     assert [(p["id"], p["status"]) for p in listed] == [(broken["id"], "broken")]
+    # Each step was announced, about the account it happened to.
+    assert [e["payload"]["promise_id"] for e in events(tenant, "ledger.promise_created")] == [
+        promise["id"],
+        broken["id"],
+    ]
+    [kept_event] = events(tenant, "ledger.promise_kept")
+    assert (kept_event["subject"]["id"], kept_event["payload"]["paid"]) == (
+        account["id"],
+        money("100.00"),
+    )
+    [broken_event] = events(tenant, "ledger.promise_broken")
+    assert (broken_event["subject"]["id"], broken_event["payload"]["status"]) == (
+        other["id"],
+        "broken",
+    )
 
 
 def test_promise_rules(tenant: TenantHandle, other_tenant: TenantHandle) -> None:

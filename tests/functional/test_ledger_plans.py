@@ -220,6 +220,10 @@ def test_settlement_forgives_the_rest_only_on_completion(tenant: TenantHandle) -
         today,
         "116.02",
     )
+    settled = tenant.get("/v1/events", params={"type": "ledger.account_settled"}).json()
+    assert [(e["subject"]["id"], e["payload"]["settled_on"]) for e in settled["items"]] == [
+        (account["id"], today)
+    ]
     # A settled account takes no plan and no other settlement.
     assert_problem(install(tenant, account["id"], count=3, first_due="2999-01-15"), 409)
 
