@@ -379,7 +379,7 @@ def run_aging(session: Session, *, as_of: dt.date, config: Mapping[str, Any]) ->
         session.execute(
             update(Account)
             .where(Account.id.in_(charged_off[start : start + _CHUNK]))
-            .values(status="charged_off")
+            .values(status="charged_off", closed_on=as_of)
             .execution_options(synchronize_session=False)
         )
     return AgingReport(as_of=as_of, counts=counts, changed=changed, charged_off=charged_off)

@@ -35,7 +35,7 @@ from collections.abc import Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import Date, and_, func, literal, literal_column, select
+from sqlalchemy import ColumnElement, Date, and_, func, literal, literal_column, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from almacen.gateway.errors import UnprocessableError
@@ -188,8 +188,8 @@ def portfolio(
     :param as_of: the day.
     :param config: the tenant's ledger configuration (``buckets``).
     :param source: ``snapshot`` (the latest aging snapshot on or before ``as_of``), ``live``
-        (computed from the journal as it stood on ``as_of``, for the accounts open now and
-        originated by then) or ``auto`` (the snapshot when there is one, else live).
+        (computed from the journal as it stood on ``as_of``, for the accounts originated by
+        then and not yet closed) or ``auto`` (the snapshot when there is one, else live).
     :raises UnprocessableError: when ``source`` is ``snapshot`` and there is none.
     """
     buckets: Sequence[Mapping[str, Any]] = config["buckets"]
@@ -233,6 +233,11 @@ def portfolio(
     )
 
 
+def open_on(day: dt.date) -> ColumnElement[bool]:
+    """Accounts open on ``day``: open now, or closed (settled, charged off) after it."""
+    return or_(Account.status == "open", Account.closed_on > day)
+
+
 def _live_portfolio(
     session: Session, *, as_of: dt.date, buckets: Sequence[Mapping[str, Any]]
 ) -> Sequence[Any]:
@@ -246,7 +251,7 @@ def _live_portfolio(
             func.coalesce(figures.c.balance, 0).label("balance"),
         )
         .outerjoin(figures, figures.c.account_id == Account.id)
-        .where(Account.status == "open", Account.originated_on <= as_of)
+        .where(open_on(as_of), Account.originated_on <= as_of)
         .subquery("aged")
     )
     # Grouped on the subquery's columns: PostgreSQL will not match a CASE with bound

@@ -141,6 +141,9 @@ class Account(TenantScoped, Base):
     days_past_due: Mapped[int] = mapped_column(Integer, default=0)
     bucket: Mapped[str] = mapped_column(String(20), default="current")
     aged_on: Mapped[dt.date | None] = mapped_column(Date, default=None)
+    #: The day it stopped being open (settled or charged off): queries as of an earlier day
+    #: still count it as open.
+    closed_on: Mapped[dt.date | None] = mapped_column(Date, default=None)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     instalments: Mapped[list[Instalment]] = relationship(

@@ -223,6 +223,9 @@ def post_payment(
     plans.evaluate_plans(
         session, as_of=received_on, config=config, account_id=account.id, judge_breaks=False
     )
+    owed = sum((due.outstanding for due in dues), Decimal(0))
+    if account.status == "open" and owed - (amount.amount - excess) == 0:
+        plans.pay_off(session, account, day=received_on, credit=excess)
     # Built from what is in hand rather than read back: this runs under the account's lock.
     numbers = {due.instalment_id: due.number for due in dues}
     return PaymentResult(view=_view(payment, entry.postings, numbers), replayed=False)

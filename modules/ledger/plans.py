@@ -134,7 +134,7 @@ def _owed(
     return owed
 
 
-def _cancel_future_interest(
+def cancel_future_interest(
     session: Session, account: Account, instalment_ids: Sequence[str], *, after: dt.date
 ) -> list[dict[str, str]]:
     """Reverse the unreversed ``interest`` entries on these instalments effective after
@@ -174,6 +174,19 @@ def _cancel_future_interest(
             }
         )
     return cancelled
+
+
+def pay_off(session: Session, account: Account, *, day: dt.date, credit: Decimal) -> None:
+    """Close an account whose every receivable a payment cleared on ``day``.
+
+    Interest not yet due is cancelled (reversed on its own date, as a plan does), so the
+    balance stays at zero after ``day``; the account is ``settled`` and announced.
+    """
+    ids = [i.id for i in _active_instalments(session, account)]
+    cancel_future_interest(session, account, ids, after=day)
+    account.status = "settled"
+    account.closed_on = day
+    events.account_settled(session, account, settled_on=day, credit=credit)
 
 
 def _active_instalments(session: Session, account: Account) -> list[Instalment]:
@@ -298,7 +311,7 @@ def install_plan(
         exponent=currency_exponent(currency),
     )
 
-    cancelled = _cancel_future_interest(session, account, old_ids, after=day)
+    cancelled = cancel_future_interest(session, account, old_ids, after=day)
     owed = _owed(session, old_ids)  # everything, now that later interest is cancelled
     if any(owed[i] != owed_now[i] for i in old_ids):
         # Only interest is ever effective after today; anything else is a backdated plan
@@ -401,7 +414,7 @@ def _revert(session: Session, account: Account, plan: Plan, *, day: dt.date) -> 
     terms = plan.terms
     plan_ids = [i["instalment_id"] for i in terms["instalments"]]
     replaced = terms["replaced"]
-    _cancel_future_interest(session, account, plan_ids, after=day)
+    cancel_future_interest(session, account, plan_ids, after=day)
     remaining = _owed(session, plan_ids)
     left = {
         c: sum((remaining[i][c] for i in plan_ids), Decimal(0)) for c in journal.RECEIVABLE_BOOKS
@@ -535,7 +548,7 @@ def _completion_day(session: Session, plan: Plan, *, until: dt.date) -> dt.date 
 def _forgive_rest(session: Session, account: Account, plan: Plan, *, day: dt.date) -> None:
     """Write off everything still owed (a ``discount``) and mark the account settled."""
     ids = [i.id for i in _active_instalments(session, account)]
-    _cancel_future_interest(session, account, ids, after=day)
+    cancel_future_interest(session, account, ids, after=day)
     owed = _owed(session, ids)
     legs = [
         journal.Leg(journal.RECEIVABLE_BOOKS[component], -owed[i][component], i)
@@ -556,6 +569,7 @@ def _forgive_rest(session: Session, account: Account, plan: Plan, *, day: dt.dat
         )
     plan.terms = {**plan.terms, "forgiven": _text(forgiven, account.currency)}
     account.status = "settled"
+    account.closed_on = day
     events.account_settled(session, account, settled_on=day, credit=Decimal(0))
 
 

@@ -87,9 +87,19 @@ def test_overpayment_becomes_credit_never_a_negative_receivable(tenant: TenantHa
     assert state["total"] == money("0.00")
     assert state["credit"] == money("304.99")
     assert all(Decimal(v["amount"]) >= 0 for v in state["balances"].values())
-    # Instalment 3's 1.01 of interest falls due later; the credit is not spent by itself.
+    # Paid off early: instalment 3's 1.01 of interest, not yet due, is cancelled and the
+    # account is settled with its credit (to refund); nothing falls due later.
     later = summary(tenant, account["id"], "2026-04-15")
-    assert later["balances"]["interest"] == money("1.01")
+    assert later["balances"]["interest"] == money("0.00")
+    assert (later["total"], later["credit"]) == (money("0.00"), money("304.99"))
+    assert later["account"]["status"] == "settled"
+    [settled] = events(tenant, "ledger.account_settled")
+    assert settled["payload"]["credit"] == money("304.99")
+    assert settled["payload"]["settled_on"] == "2026-03-21"
+    # A payment that leaves something owed does not settle.
+    other = new_account(tenant, **SMALL)
+    assert pay(tenant, other["id"], "195.00", "2026-03-21").status_code == 201
+    assert summary(tenant, other["id"])["account"]["status"] == "open"
 
 
 def test_idempotent_replay_and_conflict(tenant: TenantHandle) -> None:

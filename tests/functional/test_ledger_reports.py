@@ -7,13 +7,14 @@ originated 2026-01-15, with three instalments of 100.00 due 15 February, 15 Marc
 
   acct  payments                          31 March: DPD, bucket, bal   30 April: DPD, bucket, bal
   A     none                              44  31-60   300.00           74  61-90   300.00
-  B     150.00 on 1 Mar, 150.00 on 20 Apr 16  1-30    150.00            0  current   0.00
+  B     150.00 on 1 Mar, 150.00 on 20 Apr 16  1-30    150.00           paid off: settled
   C     100.00 on 10 Feb, 100.00 on 10 Mar 0  current 100.00           15  1-30    100.00
   D     100.00 on 10 Feb, 100.00 on 10 Apr 16 1-30    200.00           15  1-30    100.00
   E     none (USD)                        16  1-30     50.00           46  31-60    50.00
 
 (B's 150.00 on 1 March pays instalment 1 and 50.00 of instalment 2, due 15 March: 16 days
-late on the 31st. C's instalment 3 and D's instalment 3 fall due on 15 April, unpaid.)
+late on the 31st; its 150.00 on 20 April pays everything, so B is settled and leaves the
+open portfolio. C's instalment 3 and D's instalment 3 fall due on 15 April, unpaid.)
 On 5 May C's 10 March payment is reversed.
 """
 
@@ -108,7 +109,6 @@ def test_kpis_over_one_portfolio(tenant: TenantHandle, other_tenant: TenantHandl
     report = kpi(tenant, "portfolio", as_of="2026-05-10")
     assert (report["source"], report["snapshot_on"]) == ("snapshot", "2026-04-30")
     assert buckets(report) == {
-        ("COP", "current"): (1, "0.00"),
         ("COP", "1-30"): (2, "200.00"),
         ("COP", "61-90"): (1, "300.00"),
         ("USD", "31-60"): (1, "50.00"),
@@ -150,7 +150,7 @@ def test_kpis_over_one_portfolio(tenant: TenantHandle, other_tenant: TenantHandl
     )
 
     # -- roll rates, 31 March → 30 April -------------------------------------------------
-    # 1-30 held B (150.00) and D (200.00): B cured, D stayed. By count 1/2 each; by balance
+    # 1-30 held B (150.00) and D (200.00): B paid off (no bucket), D stayed. By count 1/2 each; by balance
     # 150/350 = 0.428571… → 0.4286 and 200/350 = 0.571428… → 0.5714.
     rolls = kpi(tenant, "roll-rates", **{"from": "2026-03", "to": "2026-04"})
     assert (rolls["from_snapshot_on"], rolls["to_snapshot_on"]) == ("2026-03-31", "2026-04-30")
@@ -166,7 +166,7 @@ def test_kpis_over_one_portfolio(tenant: TenantHandle, other_tenant: TenantHandl
     }
     assert cells == {
         ("COP", "current", "1-30"): (1, "1.0000", "100.00", "1.0000", "100.00"),
-        ("COP", "1-30", "current"): (1, "0.5000", "150.00", "0.4286", "0.00"),
+        ("COP", "1-30", None): (1, "0.5000", "150.00", "0.4286", "0.00"),
         ("COP", "1-30", "1-30"): (1, "0.5000", "200.00", "0.5714", "100.00"),
         ("COP", "31-60", "61-90"): (1, "1.0000", "300.00", "1.0000", "300.00"),
         ("USD", "1-30", "31-60"): (1, "1.0000", "50.00", "1.0000", "50.00"),
@@ -178,17 +178,18 @@ def test_kpis_over_one_portfolio(tenant: TenantHandle, other_tenant: TenantHandl
         ("COP", "1-30"),
     ]
 
-    # -- cure rate: A, B, D (COP) and E (USD) were late on 31 March; only B is current -----
+    # -- cure rate: A, B, D (COP) and E (USD) were late on 31 March; none is current on 30
+    # April: B paid off and exited, A, D and E are still late ---------------------------
     cure = kpi(tenant, "cure-rate", **{"from": "2026-03", "to": "2026-04"})
     assert cure["currencies"] == [
         {
             "currency": "COP",
             "delinquent": 3,
             "delinquent_balance": money("650.00"),  # 300 + 150 + 200
-            "cured": 1,
-            "cured_balance": money("150.00"),
-            "exited": 0,
-            "cure_rate": "0.3333",  # 1/3
+            "cured": 0,
+            "cured_balance": money("0.00"),
+            "exited": 1,
+            "cure_rate": "0.0000",  # 0/3
         },
         {
             "currency": "USD",
