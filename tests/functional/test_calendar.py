@@ -212,6 +212,16 @@ def test_add_read_list_delete_a_day_off(tenant: TenantHandle) -> None:
     assert created["created_at"]
     path = f"{BASE}/holidays/custom/{created['id']}"
     assert tenant.get(path).json() == created
+    [announced] = tenant.get("/v1/events", params={"type": "calendar.holiday_added"}).json()[
+        "items"
+    ]
+    assert announced["subject"] == {"type": "holiday", "id": created["id"]}
+    assert announced["payload"] == {
+        "id": created["id"],
+        "date": "2026-12-24",
+        "name": "Company day off",
+        "country": "CO",
+    }
     assert custom_days(tenant) == [created]
     assert tenant.delete(path).status_code == 204
     assert_problem(tenant.get(path), 404, slug="not-found")

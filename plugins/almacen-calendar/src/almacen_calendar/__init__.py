@@ -64,10 +64,6 @@ def almacen_register_actions() -> Iterable[Action]:
 @hookimpl
 def almacen_register_events() -> Iterable[EventType]:
     """Register the event the calendar emits when a tenant adds a day off."""
-    return [
-        EventType(
-            name="calendar.holiday_added",
-            schema=schemas.HolidayAddedSchema,
-            description="A tenant added one of its own days off.",
-        )
-    ]
+    from .events import HOLIDAY_ADDED
+
+    return [HOLIDAY_ADDED]

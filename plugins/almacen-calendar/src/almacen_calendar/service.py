@@ -419,6 +419,9 @@ def add_holiday(
         # Lost a race with a concurrent request adding the same day: the unique constraint
         # on (tenant_id, country, date) caught what the check above could not.
         raise _duplicate(day, country) from None
+    from .events import holiday_added  # its schemas module imports this one
+
+    holiday_added(session, holiday)
     return holiday
 
 
