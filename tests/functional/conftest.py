@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from tests.common.actors import Admin, TenantHandle
+from tests.common.receiver import Receiver
 from tests.plugins.contract_module import MODULE_NAME, ContractPlugin, contract_plugin
 
 
@@ -70,3 +71,13 @@ def all_items() -> Callable[[Admin, str], list[dict[str, Any]]]:
         raise AssertionError(f"the pages of {path} never end")
 
     return collect
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    """A local webhook receiver, stopped after the test."""
+    server = Receiver()
+    try:
+        yield server
+    finally:
+        server.close()

@@ -150,8 +150,8 @@ def test_kpis_over_one_portfolio(tenant: TenantHandle, other_tenant: TenantHandl
     )
 
     # -- roll rates, 31 March → 30 April -------------------------------------------------
-    # 1-30 held B (150.00) and D (200.00): B paid off (no bucket), D stayed. By count 1/2 each; by balance
-    # 150/350 = 0.428571… → 0.4286 and 200/350 = 0.571428… → 0.5714.
+    # 1-30 held B (150.00) and D (200.00): B paid off (no bucket), D stayed. By count 1/2
+    # each; by balance 150/350 = 0.428571… → 0.4286 and 200/350 = 0.571428… → 0.5714.
     rolls = kpi(tenant, "roll-rates", **{"from": "2026-03", "to": "2026-04"})
     assert (rolls["from_snapshot_on"], rolls["to_snapshot_on"]) == ("2026-03-31", "2026-04-30")
     cells = {

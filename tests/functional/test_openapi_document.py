@@ -24,8 +24,33 @@ ADMIN_PATHS = {
     "/tenants/{tenant_id}/keys/{key_id}",
     "/tenants/{tenant_id}/subscriptions",
     "/tenants/{tenant_id}/subscriptions/{module}",
+    "/admin/events",
+    "/admin/events/{event_id}/replay",
 }
-TENANT_GATEWAY_PATHS = {"/healthz", "/readyz", "/metrics", "/openapi.json", "/me"}
+TENANT_GATEWAY_PATHS = {
+    "/healthz",
+    "/readyz",
+    "/metrics",
+    "/openapi.json",
+    "/me",
+    "/actions",
+    "/events",
+    "/events/types",
+    "/events/{event_id}",
+    "/webhooks",
+    "/webhooks/{webhook_id}",
+    "/webhooks/{webhook_id}/rotate-secret",
+    "/webhooks/{webhook_id}/deliveries",
+    "/webhooks/{webhook_id}/deliveries/{delivery_id}",
+    "/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver",
+    "/services",
+    "/services/{name}",
+    "/services/{name}/versions",
+    "/services/{name}/versions/{version}/restore",
+    "/services/{name}/simulate",
+    "/services/{name}/runs",
+    "/services/{name}/experiments",
+}
 
 
 def gateway_paths() -> set[str]:
