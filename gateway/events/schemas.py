@@ -9,7 +9,7 @@ from marshmallow import Schema, fields
 from ..jsonschema import json_schema
 from ..module import Action, EventType
 
-__all__ = ["AdminEventSchema", "EventSchema", "action_entry", "event_type_entry"]
+__all__ = ["AdminEventSchema", "CauseSchema", "EventSchema", "action_entry", "event_type_entry"]
 
 
 class SubjectSchema(Schema):

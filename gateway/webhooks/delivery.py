@@ -26,6 +26,7 @@ from sqlalchemy import select, update
 
 from ..db import Database, utcnow
 from ..events.models import Event
+from ..events.schemas import CauseSchema
 from ..settings import Settings
 from .models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from .signing import signed_headers
@@ -55,13 +56,15 @@ def retry_delay(attempts: int, *, scale: float = 1.0) -> dt.timedelta:
 
 def message_body(event: Event) -> str:
     """The JSON text sent for ``event``: ``id``, ``type``, ``timestamp``, ``data`` (and the
-    event's ``subject`` and schema ``version``)."""
+    event's ``subject``, schema ``version`` and, when a blueprint rule caused it, ``cause``:
+    service, rule and experiment arm, as in the event log)."""
     message: dict[str, Any] = {
         "id": event.id,
         "type": event.type,
         "version": event.version,
         "timestamp": event.occurred_at.isoformat().replace("+00:00", "Z"),
         "subject": event.subject,
+        "cause": CauseSchema().dump(event) if event.depth else None,
         "data": event.payload,
     }
     return json.dumps(message, separators=(",", ":"), ensure_ascii=False)
