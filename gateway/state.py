@@ -19,7 +19,13 @@ from .settings import Settings
 from .tenancy.access import Authenticator
 from .tenancy.principal import Principal
 
-__all__ = ["Gateway", "current_gateway", "current_principal", "request_session"]
+__all__ = [
+    "Gateway",
+    "current_gateway",
+    "current_principal",
+    "request_session",
+    "visible_modules",
+]
 
 EXTENSION = "almacen"
 
@@ -65,6 +71,16 @@ def current_principal(*, required: bool = True) -> Principal | None:
     if principal is None and required:
         raise AuthenticationError("This operation needs a credential.")
     return principal  # type: ignore[no-any-return]
+
+
+def visible_modules() -> frozenset[str]:
+    """The modules the caller may use: its tenant's subscriptions (every installed module
+    for an operator or an anonymous caller)."""
+    gateway = current_gateway()
+    principal = current_principal(required=False)
+    if principal is None or principal.is_admin:
+        return gateway.installed
+    return frozenset(principal.modules) & gateway.installed
 
 
 def request_session(*, tenant_id: str | None = None) -> Session:

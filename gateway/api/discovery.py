@@ -6,7 +6,7 @@ from typing import Any
 
 from ..errors import ForbiddenError
 from ..specs import merge_documents
-from ..state import current_gateway, current_principal, request_session
+from ..state import current_gateway, current_principal, request_session, visible_modules
 from ..tenancy import service
 
 
@@ -14,16 +14,10 @@ def openapi() -> dict[str, Any]:
     """The merged document of the caller's modules (all installed ones for anonymous callers)."""
     gateway = current_gateway()
     principal = current_principal(required=False)
-    if principal is None or principal.is_admin:
-        names = gateway.installed
-        include_admin = True
-    else:
-        names = principal.modules
-        include_admin = False
+    include_admin = principal is None or principal.is_admin
     modules = [
         (name, gateway.registry.modules[name].title, gateway.documents[name])
-        for name in sorted(names)
-        if name in gateway.registry.modules
+        for name in sorted(visible_modules())
     ]
     return merge_documents(gateway.documents[None], modules, include_admin=include_admin)
 

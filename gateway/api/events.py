@@ -8,7 +8,7 @@ from typing import Any
 from ..errors import RequestValidationError
 from ..events import service
 from ..events.schemas import AdminEventSchema, EventSchema, event_type_entry
-from ..state import current_gateway, current_principal, request_session
+from ..state import current_gateway, request_session, visible_modules
 
 _event = EventSchema()
 _admin_event = AdminEventSchema()
@@ -16,10 +16,8 @@ _admin_event = AdminEventSchema()
 
 def types() -> dict[str, Any]:
     """Event types of the modules the caller subscribes to (every installed one for admins)."""
-    gateway = current_gateway()
-    principal = current_principal()
-    allowed = gateway.installed if principal is None or principal.is_admin else principal.modules
-    catalogue = gateway.registry.event_types
+    allowed = visible_modules()
+    catalogue = current_gateway().registry.event_types
     return {
         "items": [
             event_type_entry(catalogue[n])
