@@ -37,6 +37,7 @@ test: lint test-sqlite test-postgres
 
 bench: install
 	$(BIN)/python bench/gateway.py
+	$(BIN)/python bench/outbox.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info almacen.db almacen.db-*

@@ -45,7 +45,11 @@ GATEWAY_BASE = "/v1"
 GATEWAY_HANDLERS = "almacen.gateway.api"
 #: Plugins every app has, registered directly (datasette's DEFAULT_PLUGINS; pytest's
 #: essential plugins). Built-in API modules come through the entry-point group instead.
-ESSENTIAL_PLUGINS: tuple[str, ...] = ("almacen.gateway.problems",)
+ESSENTIAL_PLUGINS: tuple[str, ...] = (
+    "almacen.gateway.problems",
+    "almacen.gateway.webhooks",
+    "almacen.gateway.services",
+)
 
 
 def create_app(
@@ -63,7 +67,10 @@ def create_app(
     settings = Settings.load(config)
     registry = registry_from(
         essential=[(name, importlib.import_module(name)) for name in ESSENTIAL_PLUGINS],
-        extra=plugins,
+        extra=[
+            *plugins,
+            *((name, importlib.import_module(name)) for name in settings.extra_plugins),
+        ],
         load_entrypoints=settings.load_entrypoints,
         blocked=settings.blocked_plugins,
         trace=settings.trace_plugins,

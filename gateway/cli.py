@@ -147,6 +147,51 @@ def _demo_data(gateway: Gateway, tenant_id: str, *, size: int, seed: int) -> lis
     return lines
 
 
+# -- workers -------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.option("--batch-size", type=click.IntRange(min=1), help="Events per transaction.")
+@click.option("--once", is_flag=True, help="Work until nothing is due, then exit.")
+@click.option(
+    "--role",
+    type=click.Choice(["all", "relay", "consume"]),
+    default="all",
+    show_default=True,
+    help="With ALMACEN_DELIVERY=queue: relay the outbox to the queue, consume it, or both.",
+)
+@click.option(
+    "--threads", default=4, show_default=True, type=click.IntRange(min=1),
+    help="Queue consumer threads (ALMACEN_DELIVERY=queue).",
+)  # fmt: skip
+def worker(batch_size: int | None, once: bool, role: str, threads: int) -> None:
+    """Deliver the event outbox (one process; run N of them for N workers).
+
+    SIGTERM or SIGINT finishes the current batch, then exits.
+    """
+    import threading
+
+    from .events.worker import run_worker, stop_on_signals
+    from .settings import Settings
+
+    overrides: dict[str, Any] = {}
+    if Settings.load().delivery == "in-process":
+        overrides["delivery"] = "worker"  # this process is the worker: no thread besides
+    if batch_size:
+        overrides["delivery_batch_size"] = batch_size
+    gateway = gateway_of(create_app(overrides))
+    stop = threading.Event()
+    try:
+        with stop_on_signals(stop):
+            done = run_worker(
+                gateway.dispatcher, stop, once=once, role=role, threads=threads,
+                on_ready=lambda what: click.echo(f"{what}; pid {os.getpid()}", err=True),
+            )  # fmt: skip
+    finally:
+        gateway.close()
+    click.echo(f"worker done: {done} handled", err=True)
+
+
 # -- database ------------------------------------------------------------------------------
 
 
@@ -315,6 +360,54 @@ def admin_create_key(name: str) -> None:
     with gateway.db.transaction() as session:
         _, secret = service.create_admin_key(session, name=name)
     click.echo(secret)
+
+
+# -- service blueprints --------------------------------------------------------------------
+
+
+@cli.group()
+def services() -> None:
+    """A tenant's services (blueprints): apply and list."""
+
+
+@services.command("apply")
+@click.argument("file", type=click.File("rb"))
+@click.option("--tenant", "tenant_ref", required=True, help="The tenant's slug or id.")
+@click.option("--name", help="The service's name (defaults to the document's `service`).")
+def services_apply(file: Any, tenant_ref: str, name: str | None) -> None:
+    """Validate a blueprint (YAML or JSON) and activate it as the service's next version."""
+    from .services import service as blueprints
+    from .services.blueprint import parse_document
+
+    document = parse_document(file.read())
+    name = name or (document.get("service") if isinstance(document, dict) else None)
+    if not name:
+        raise click.UsageError("name the service with --name or a `service` key in the file")
+    gateway = _gateway()
+    tenant = _find_tenant(gateway, tenant_ref)
+    try:
+        with gateway.db.transaction(tenant_id=tenant.id) as session:
+            _row, version, changed = blueprints.apply(session, gateway.registry, name, document)
+    except AlmacenError as exc:
+        for fault in exc.errors:
+            click.echo(f"  {fault.get('pointer') or '/'}: {fault.get('detail')}", err=True)
+        raise
+    state = "activated" if changed else "already active:"
+    click.echo(f"{tenant.slug}/{name}: {state} version {version.version}")
+
+
+@services.command("list")
+@click.option("--tenant", "tenant_ref", required=True, help="The tenant's slug or id.")
+def services_list(tenant_ref: str) -> None:
+    """The tenant's services, their status and active version."""
+    from .services import service as blueprints
+
+    gateway = _gateway()
+    tenant = _find_tenant(gateway, tenant_ref)
+    with gateway.db.transaction(tenant_id=tenant.id) as session:
+        page = blueprints.list_services(session, limit=500, cursor=None)
+        for row in page.items:
+            click.echo(f"{row.name}\t{row.status}\tv{row.active_version}")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -36,6 +36,8 @@ _GATEWAY_MODELS = (
     "almacen.gateway.tenancy.models",
     "almacen.gateway.idempotency.models",
     "almacen.gateway.events.models",
+    "almacen.gateway.services.models",
+    "almacen.gateway.webhooks.models",
 )
 
 

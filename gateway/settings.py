@@ -4,6 +4,7 @@ the mapping given to :func:`almacen.gateway.create_app` (tests use the last)."""
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 from collections.abc import Mapping
 from typing import Any, get_type_hints
@@ -39,6 +40,9 @@ class Settings:
     load_entrypoints: bool = True
     #: Entry-point names that are never loaded.
     blocked_plugins: tuple[str, ...] = ()
+    #: Importable modules registered as plugins after the entry points (e.g. a consumer
+    #: module that is not packaged, or a test's plugin in a subprocess).
+    extra_plugins: tuple[str, ...] = ()
     #: Log every hook call with its arguments and results.
     trace_plugins: bool = False
     #: Validate responses against the OpenAPI contract (tests turn this on).
@@ -55,8 +59,19 @@ class Settings:
     delivery_backoff_seconds: float = 2.0
     #: How often an idle worker looks for due retries.
     delivery_poll_seconds: float = 1.0
+    #: How many rule firings deep an event may be and still trigger blueprint rules: an event
+    #: an API call caused is 0 deep, one a rule's action emitted is 1 deeper than its cause.
+    rule_depth_limit: int = 5
     #: Broker of the distributed queue (``amqp://guest:guest@127.0.0.1:5672/``).
     queue_url: str | None = None
+    #: The distributed queue's name (one per deployment sharing a broker).
+    queue_name: str = "almacen-events"
+    #: Networks (CIDRs) webhooks may reach although they are private or loopback.
+    webhook_allowed_networks: tuple[str, ...] = ()
+    #: Seconds a webhook receiver has to answer one attempt.
+    webhook_timeout_seconds: float = 10.0
+    #: Multiplies the published webhook retry schedule (0 retries at once; tests).
+    webhook_retry_scale: float = 1.0
     #: Logging level of the ``almacen`` loggers.
     log_level: str = "INFO"
     #: Write logs as one JSON object a line.
@@ -104,6 +119,15 @@ class Settings:
             )
         if self.delivery == "queue" and not self.queue_url:
             raise SettingsError("delivery = queue needs queue_url (the broker's URL)")
+        try:
+            for cidr in self.webhook_allowed_networks:
+                ipaddress.ip_network(cidr, strict=False)
+        except ValueError as exc:
+            raise SettingsError(f"webhook_allowed_networks: {exc}") from None
+        if self.webhook_timeout_seconds <= 0 or self.webhook_retry_scale < 0:
+            raise SettingsError(
+                "webhook_timeout_seconds must be positive and webhook_retry_scale not negative"
+            )
         if "://" not in self.database_url:
             raise SettingsError(f"database_url {self.database_url!r} is not a URL")
 

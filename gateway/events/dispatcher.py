@@ -3,8 +3,10 @@
 A consumer is an implementation of the ``almacen_handle_event`` hook (plugins; the gateway's
 own webhooks and blueprint rules are consumers of the same kind). Each consumer runs in a
 savepoint of the delivery transaction, so its writes commit together with the event's new
-status, or not at all. A consumer that raises is rolled back alone and retried later with
-exponential backoff; the others are not called again for that event. An event whose
+status, or not at all: one savepoint per consumer for the whole batch while nothing fails,
+one per event for a consumer that raised in the batch. A consumer that raises is rolled back
+alone and retried later with exponential backoff; the others are not called again for that
+event. The delivered events of a batch get their status in one UPDATE. An event whose
 consumers keep failing becomes ``dead`` after ``delivery_max_attempts`` and waits for an
 operator's replay.
 
@@ -81,30 +83,54 @@ class Dispatcher:
     # -- claiming and delivering -------------------------------------------------------------
 
     def claim(
-        self, session: Session, *, limit: int, ids: Sequence[str] | None = None
+        self,
+        session: Session,
+        *,
+        limit: int,
+        ids: Sequence[str] | None = None,
+        wait: bool = False,
     ) -> list[Event]:
-        """Lock up to ``limit`` due pending events (or the pending ones among ``ids``)."""
+        """Lock up to ``limit`` due pending events (or the pending ones among ``ids``).
+
+        Rows another transaction holds are skipped, unless ``wait`` (with ``ids``): then the
+        claim waits for that transaction and takes the rows it left pending. The queue's
+        consumers wait, because the relay holds the rows it sent until the broker confirms.
+        """
         statement = select(Event).where(Event.status == "pending")
         if ids is None:
             statement = statement.where(Event.next_attempt_at <= utcnow())
+            statement = statement.order_by(Event.next_attempt_at, Event.id)
         else:
-            statement = statement.where(Event.id.in_(ids))
-        statement = statement.order_by(Event.next_attempt_at, Event.id).limit(limit)
+            # By id alone: claimers that wait lock in one order, so never in a cycle.
+            statement = statement.where(Event.id.in_(ids)).order_by(Event.id)
+        statement = statement.limit(limit)
         if not self.db.is_sqlite:
             # SQLite has no row locks; its BEGIN IMMEDIATE already serialises the claimers.
-            statement = statement.with_for_update(skip_locked=True)
+            statement = statement.with_for_update(skip_locked=not (wait and ids is not None))
         return list(session.scalars(statement.execution_options(**ALL_TENANTS)))
 
-    def deliver_batch(self, *, limit: int | None = None, ids: Sequence[str] | None = None) -> int:
-        """Claim and deliver one batch in one transaction; return how many events it held."""
+    def deliver_batch(
+        self,
+        *,
+        limit: int | None = None,
+        ids: Sequence[str] | None = None,
+        wait: bool = False,
+    ) -> int:
+        """Claim and deliver one batch in one transaction; return how many events it held.
+
+        :param limit: at most this many events (``delivery_batch_size`` by default).
+        :param ids: only these events, due or not, if they are still pending.
+        :param wait: with ``ids``, wait for rows another transaction holds (see :meth:`claim`).
+        """
         limit = limit or self.settings.delivery_batch_size
         consumers = self.consumers()
         with self.db.transaction() as session:
-            events = self.claim(session, limit=limit, ids=ids)
-            for event in events:
-                self._deliver(session, event, consumers)
-            # The consumers ran for each event's tenant; the status writes are the outbox's.
-            session.info["tenant_id"] = None
+            events = self.claim(session, limit=limit, ids=ids, wait=wait)
+            if events:
+                failures = self._deliver_all(session, events, consumers)
+                # The consumers ran for each event's tenant; the status writes are the outbox's.
+                session.info["tenant_id"] = None
+                self._record_all(session, events, failures)
         return len(events)
 
     def drain(self, *, max_batches: int | None = None) -> int:
@@ -118,83 +144,130 @@ class Dispatcher:
                 break
         return total
 
-    def _deliver(self, session: Session, event: Event, consumers: Sequence[Consumer]) -> None:
-        owed = set(event.failed_consumers) if event.failed_consumers else None
-        failed: list[str] = []
-        errors: list[str] = []
-        session.info["tenant_id"] = event.tenant_id
+    def _deliver_all(
+        self, session: Session, events: Sequence[Event], consumers: Sequence[Consumer]
+    ) -> dict[str, list[tuple[str, str]]]:
+        """Hand each event to each consumer it owes; event id → [(consumer, error)] failed.
+
+        Consumer by consumer, the batch runs in one savepoint (the events in their order), so
+        a batch costs two savepoint statements per consumer, not per event. When a consumer
+        raises, that savepoint is rolled back and the consumer runs again event by event,
+        each in a savepoint of its own: only the events it fails on are retried later.
+        """
+        failures: dict[str, list[tuple[str, str]]] = {}
         for consumer in consumers:
-            if owed is not None and consumer.name not in owed:
+            owing = [
+                event
+                for event in events
+                if not event.failed_consumers or consumer.name in event.failed_consumers
+            ]
+            if not owing:
                 continue
             savepoint = session.begin_nested()
+            current = 0
             try:
-                consumer(session=session, event=event, settings=self.settings)
+                for event in owing:
+                    session.info["tenant_id"] = event.tenant_id
+                    consumer(session=session, event=event, settings=self.settings)
+                    current += 1
                 savepoint.commit()
+                continue
             except Exception as exc:
                 savepoint.rollback()
-                failed.append(consumer.name)
-                message = "".join(traceback.format_exception_only(exc)).strip()
-                errors.append(f"{consumer.name}: {message}"[:1000])
-                logger.warning(
-                    "event %s (%s) failed in %s: %s",
-                    event.id,
-                    event.type,
-                    consumer.name,
-                    message,
-                    extra={"event_id": event.id, "tenant_id": event.tenant_id},
-                )
-        self._record(session, event, failed, errors)
+                culprit = owing[current]
+                message = self._failed(culprit, consumer, exc)
+                failures.setdefault(culprit.id, []).append((consumer.name, message))
+            # The events before the culprit ran, but were rolled back; the ones after it never ran.
+            for event in [*owing[:current], *owing[current + 1 :]]:
+                error = self._deliver_one(session, event, consumer)
+                if error is not None:
+                    failures.setdefault(event.id, []).append((consumer.name, error))
+        return failures
 
-    def _record(self, session: Session, event: Event, failed: list[str], errors: list[str]) -> None:
+    def _deliver_one(self, session: Session, event: Event, consumer: Consumer) -> str | None:
+        """Run one consumer for one event in a savepoint; the error message, if it raised."""
+        session.info["tenant_id"] = event.tenant_id
+        savepoint = session.begin_nested()
+        try:
+            consumer(session=session, event=event, settings=self.settings)
+            savepoint.commit()
+        except Exception as exc:
+            savepoint.rollback()
+            return self._failed(event, consumer, exc)
+        return None
+
+    def _failed(self, event: Event, consumer: Consumer, exc: Exception) -> str:
+        message = "".join(traceback.format_exception_only(exc)).strip()
+        logger.warning(
+            "event %s (%s) failed in %s: %s",
+            event.id,
+            event.type,
+            consumer.name,
+            message,
+            extra={"event_id": event.id, "tenant_id": event.tenant_id},
+        )
+        return message
+
+    def _record_all(
+        self,
+        session: Session,
+        events: Sequence[Event],
+        failures: dict[str, list[tuple[str, str]]],
+    ) -> None:
+        """Write the outcome: one UPDATE for the delivered events, one per failed event."""
         now = utcnow()
-        values: dict[str, Any]
-        if not failed:
-            values = {
-                "status": "delivered",
-                "delivered_at": now,
-                "failed_consumers": None,
-                "attempts": event.attempts + 1,
-            }
-        else:
-            attempts = event.attempts + 1
-            dead = attempts >= self.settings.delivery_max_attempts
-            values = {
-                "status": "dead" if dead else "pending",
-                "attempts": attempts,
-                "failed_consumers": failed,
-                "last_error": "\n".join(errors),
-                "next_attempt_at": now + backoff(attempts, self.settings.delivery_backoff_seconds),
-            }
-            if dead:
-                logger.error(
-                    "event %s (%s) is dead after %d attempts",
-                    event.id,
-                    event.type,
-                    attempts,
-                    extra={"event_id": event.id, "tenant_id": event.tenant_id},
+        delivered = [event.id for event in events if event.id not in failures]
+        if delivered:
+            session.execute(
+                update(Event)
+                .where(Event.id.in_(delivered))
+                .values(
+                    status="delivered",
+                    delivered_at=now,
+                    failed_consumers=None,
+                    attempts=Event.attempts + 1,
                 )
+                .execution_options(**ALL_TENANTS, synchronize_session=False)
+            )
+        for event in events:
+            failed = failures.get(event.id)
+            if failed:
+                self._record_failure(session, event, failed, now)
+
+    def _record_failure(
+        self, session: Session, event: Event, failed: list[tuple[str, str]], now: dt.datetime
+    ) -> None:
+        attempts = event.attempts + 1
+        dead = attempts >= self.settings.delivery_max_attempts
+        values: dict[str, Any] = {
+            "status": "dead" if dead else "pending",
+            "attempts": attempts,
+            "failed_consumers": [name for name, _ in failed],
+            "last_error": "\n".join(f"{name}: {error}"[:1000] for name, error in failed),
+            "next_attempt_at": now + backoff(attempts, self.settings.delivery_backoff_seconds),
+        }
+        if dead:
+            logger.error(
+                "event %s (%s) is dead after %d attempts",
+                event.id,
+                event.type,
+                attempts,
+                extra={"event_id": event.id, "tenant_id": event.tenant_id},
+            )
         session.execute(
             update(Event)
             .where(Event.id == event.id)
             .values(**values)
-            .execution_options(**ALL_TENANTS)
+            .execution_options(**ALL_TENANTS, synchronize_session=False)
         )
 
     # -- operators -------------------------------------------------------------------------
 
-    def replay(self, session: Session, event_id: str) -> Event | None:
-        """Put a dead (or delivered) event back in the outbox; only its failed consumers rerun.
+    def replay(self, session: Session, event_id: str) -> Event:
+        """Put a dead event back in the outbox (see :func:`.service.replay_event`)."""
+        from .service import replay_event
 
-        A delivered event reruns every consumer: they must ignore an id they have seen.
-        """
-        event = session.get(Event, event_id)
-        if event is None:
-            return None
-        event.status = "pending"
-        event.attempts = 0
-        event.next_attempt_at = utcnow()
-        event.delivered_at = None
-        return event
+        return replay_event(session, event_id)
 
     def worker_tasks(self) -> list[Callable[[], int]]:
         """The outbox batch, then every plugin's ``almacen_worker_tasks``: one worker cycle."""

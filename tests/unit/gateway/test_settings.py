@@ -23,6 +23,7 @@ FROM_ENVIRONMENT = {
     "idempotency_ttl_seconds": ("3600", 3600),
     "load_entrypoints": ("false", False),
     "blocked_plugins": ("calendar, ledger,,bots", ("calendar", "ledger", "bots")),
+    "extra_plugins": ("myco.consumers, tests.plugins.x", ("myco.consumers", "tests.plugins.x")),
     "trace_plugins": ("yes", True),
     "validate_responses": ("1", True),
     "log_level": ("DEBUG",) * 2,
@@ -33,6 +34,11 @@ FROM_ENVIRONMENT = {
     "delivery_backoff_seconds": ("0.25", 0.25),
     "delivery_poll_seconds": ("0.1", 0.1),
     "queue_url": ("amqp://guest:guest@rabbit:5672/",) * 2,
+    "rule_depth_limit": ("3", 3),
+    "queue_name": ("collections-events",) * 2,
+    "webhook_allowed_networks": ("127.0.0.1/32, 10.0.0.0/8", ("127.0.0.1/32", "10.0.0.0/8")),
+    "webhook_timeout_seconds": ("2.5", 2.5),
+    "webhook_retry_scale": ("0", 0.0),
 }
 
 
@@ -164,6 +170,8 @@ def test_unknown_environment_variables_are_ignored() -> None:
         ({"rate_limit": "10 per fortnight"}, "rate_limit '10 per fortnight'"),
         ({"rate_limit_strategy": "sliding"}, "fixed-window or moving-window, not 'sliding'"),
         ({"database_url": "almacen.db"}, "database_url 'almacen.db' is not a URL"),
+        ({"webhook_allowed_networks": ("10.0.0.0/33",)}, "webhook_allowed_networks"),
+        ({"webhook_timeout_seconds": 0.0}, "webhook_timeout_seconds must be positive"),
     ],
 )
 def test_settings_that_cannot_work_fail_at_load(config: dict[str, Any], message: str) -> None:

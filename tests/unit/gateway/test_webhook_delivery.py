@@ -92,7 +92,23 @@ def test_the_message_is_compact_json_with_id_type_timestamp_and_data() -> None:
         "version": 1,
         "timestamp": "2026-11-28T09:00:00Z",
         "subject": {"type": "account", "id": "a1"},
+        "cause": None,
         "data": {"amount": {"amount": "12.50", "currency": "COP"}},
+    }
+    # An event a blueprint rule caused names the rule and the experiment arm.
+    event.depth, event.cause_id, event.service, event.rule, event.arm = (
+        1,
+        "c" * 32,
+        "follow-up",
+        "promise-after-payment",
+        "challenger",
+    )
+    assert json.loads(message_body(event))["cause"] == {
+        "event_id": "c" * 32,
+        "service": "follow-up",
+        "rule": "promise-after-payment",
+        "arm": "challenger",
+        "depth": 1,
     }
 
 
