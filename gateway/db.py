@@ -187,16 +187,10 @@ def _scope_to_tenant(state: ORMExecuteState) -> None:
         return
     if state.execution_options.get("all_tenants", False):
         return
-    tenant_id = state.session.info.get("tenant_id")
-    if tenant_id is not None and not state.is_insert and hasattr(state.statement, "options"):
-        # A tenant's session: the criteria filters every tenant-owned entity the statement
-        # reaches and is a no-op for the rest, so it is added without first walking the
-        # statement for tenant tables (that walk cost more than the rest of this hook).
-        _add_tenant_criteria(state, tenant_id)
-        return
     names = _tenant_entities(state.statement)
     if not names:
         return
+    tenant_id = state.session.info.get("tenant_id")
     if tenant_id is None:
         raise UnscopedQueryError(
             f"query on tenant-owned {', '.join(names)} in a session without a tenant; open the "
@@ -219,10 +213,6 @@ def _scope_to_tenant(state: ORMExecuteState) -> None:
                     f"row of tenant {owner} inserted in tenant {tenant_id}'s session"
                 )
         return
-    _add_tenant_criteria(state, tenant_id)
-
-
-def _add_tenant_criteria(state: ORMExecuteState, tenant_id: str) -> None:
     state.statement = state.statement.options(
         with_loader_criteria(
             TenantScoped,
