@@ -260,6 +260,9 @@ def gateway_config(*, entrypoints: bool = False) -> dict[str, str]:
         "ALMACEN_LOG_LEVEL": "INFO",
         "ALMACEN_LOG_JSON": "true",
         "ALMACEN_LOAD_ENTRYPOINTS": "true" if entrypoints else "false",
+        # Production runs event delivery in `almacen worker` processes (bench/outbox.py
+        # measures it); the gateway's own figures leave it out.
+        "ALMACEN_DELIVERY": "worker",
     }
 
 

@@ -1,0 +1,1 @@
+"""Thin handlers of ``openapi/scoring.yaml``, one file per resource."""

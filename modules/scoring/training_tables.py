@@ -1,0 +1,5 @@
+"""Placeholder: filled by the engineer who owns it."""
+
+from __future__ import annotations
+
+__all__: list[str] = []
