@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from marshmallow import ValidationError
 from sqlalchemy import event as sa_event
-from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
+from ..bulk import bulk_insert
 from ..db import UnscopedQueryError, new_id, utcnow
 from ..module import EventType
 from .models import Event
@@ -118,16 +118,12 @@ def emit_many(
     session: Session,
     event_type: EventType,
     items: Iterable[tuple[Mapping[str, Any] | Any, tuple[str, str] | None]],
-    *,
-    write: Callable[[list[dict[str, Any]]], None] | None = None,
 ) -> int:
-    """Emit one event per ``(payload, subject)`` in a single multi-row INSERT.
+    """Emit one event per ``(payload, subject)`` in one bulk write.
 
     For set-based jobs (the aging run moves thousands of accounts): the same rows as
     :func:`emit`, without an ORM object each. Returns how many were emitted.
-
-    :param write: writes the rows instead of an executemany INSERT (a bulk import passes
-        its ``COPY`` writer); each row has every column but the nullable delivery ones.
+    On PostgreSQL the rows go through ``COPY`` (:func:`~almacen.gateway.bulk.bulk_insert`).
     """
     tenant_id = session.info.get("tenant_id")
     if tenant_id is None:
@@ -156,10 +152,7 @@ def emit_many(
         for payload, subject in items
     ]
     if rows:
-        if write is None:
-            session.execute(insert(Event), rows)
-        else:
-            write(rows)
+        bulk_insert(session, Event, rows)
         session.info[EMITTED] = True
     return len(rows)
 

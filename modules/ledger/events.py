@@ -8,7 +8,7 @@ is what webhooks filter on and what experiments assign arms by.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -93,10 +93,8 @@ def _subject(account_id: str) -> tuple[str, str]:
 def accounts_opened(
     session: Session,
     rows: Sequence[Mapping[str, Any]],
-    *,
-    write: Callable[[list[dict[str, Any]]], None],
 ) -> int:
-    """``ledger.account_opened`` for each bulk-inserted account row, written by ``write``."""
+    """``ledger.account_opened`` for each bulk-inserted account row, written in bulk too."""
     return emit_many(
         session,
         ACCOUNT_OPENED,
@@ -114,7 +112,6 @@ def accounts_opened(
             )
             for row in rows
         ),
-        write=write,
     )
 
 

@@ -26,7 +26,6 @@ from __future__ import annotations
 import csv
 import dataclasses
 import datetime as dt
-import functools
 import io
 import itertools
 import json
@@ -37,12 +36,12 @@ from decimal import Decimal
 from typing import Any
 
 from marshmallow import ValidationError
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from almacen.gateway.db import Database, UnscopedQueryError, utcnow
+from almacen.gateway.bulk import bulk_insert
+from almacen.gateway.db import Database, utcnow
 from almacen.gateway.errors import NotFoundError, UnprocessableError
-from almacen.gateway.events import Event
 from almacen.gateway.money import Money, MoneyField
 
 from . import accounts, events
@@ -369,45 +368,6 @@ def id_factory() -> Callable[[], str]:
     return lambda: f"{prefix}{next(counter):016x}"
 
 
-def bulk_insert(session: Session, model: type[Any], rows: list[dict[str, Any]]) -> None:
-    """Write ``rows`` (dicts with the same keys, ``tenant_id`` included) to ``model``'s table.
-
-    On PostgreSQL with psycopg, ``COPY … FROM STDIN``: psycopg's ``executemany`` sends one
-    INSERT per row (pipelined), about 5,000 rows/s here, where COPY writes ten times as many.
-    COPY bypasses the session's tenant check, so the rows' tenant is checked here. Elsewhere
-    (SQLite), ``executemany`` of one INSERT, :data:`CHUNK` rows at a time.
-
-    :raises UnscopedQueryError: when a row belongs to another tenant than the session's.
-    """
-    if not rows:
-        return
-    table = model.__table__
-    connection = session.connection()
-    driver = connection.connection.driver_connection
-    if connection.dialect.name == "postgresql" and driver is not None and hasattr(driver, "cursor"):
-        tenant_id = session.info.get("tenant_id")
-        if tenant_id is None or any(row["tenant_id"] != tenant_id for row in rows):
-            raise UnscopedQueryError(f"rows of another tenant in {tenant_id}'s bulk insert")
-        columns = list(rows[0])
-        names = ", ".join(f'"{name}"' for name in columns)
-        with (
-            driver.cursor() as cursor,
-            cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy,
-        ):
-            for row in rows:
-                copy.write_row([row[name] for name in columns])
-        return
-    for start in range(0, len(rows), CHUNK):
-        session.execute(insert(table), rows[start : start + CHUNK])
-
-
-def _write_events(session: Session, rows: list[dict[str, Any]]) -> None:
-    if session.get_bind().dialect.name == "postgresql":
-        # COPY takes the JSON column as text; the ORM's JSON type is not in the way here.
-        rows = [{**row, "payload": json.dumps(row["payload"])} for row in rows]
-    bulk_insert(session, Event, rows)
-
-
 class _Journal:
     """Journal entries and their postings, built as rows for a bulk INSERT."""
 
@@ -595,7 +555,7 @@ def write_batch(
         ):
             if items:
                 bulk_insert(session, model, items)
-        events.accounts_opened(session, opened, write=functools.partial(_write_events, session))
+        events.accounts_opened(session, opened)
         if progress is not None:
             progress(min(start + CHUNK, len(rows)))
     return Batch(debtor_ids=debtor_ids, account_ids=account_ids, instalment_ids=instalment_ids)
