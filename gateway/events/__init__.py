@@ -2,7 +2,15 @@
 
 from .dispatcher import Consumer, Dispatcher, InProcessDelivery, backoff, run_tasks
 from .models import STATUSES, Event
-from .outbox import Causation, EventPayloadError, caused_by, emit, emit_many, serialise_payload
+from .outbox import (
+    Causation,
+    EventPayloadError,
+    caused_by,
+    emit,
+    emit_many,
+    serialise_payload,
+    session_memo,
+)
 
 __all__ = [
     "STATUSES",
@@ -18,4 +26,5 @@ __all__ = [
     "emit_many",
     "run_tasks",
     "serialise_payload",
+    "session_memo",
 ]

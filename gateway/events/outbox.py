@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-from collections.abc import Iterable, Iterator, Mapping
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any, TypeVar
 
 from marshmallow import ValidationError
 from sqlalchemy import event as sa_event
@@ -29,9 +29,12 @@ __all__ = [
     "emit",
     "emit_many",
     "serialise_payload",
+    "session_memo",
 ]
 
 EMITTED = "almacen.emitted"
+MEMO = "almacen.memo"
+T = TypeVar("T")
 CAUSATION = "almacen.causation"
 
 
@@ -155,6 +158,20 @@ def emit_many(
         bulk_insert(session, Event, rows)
         session.info[EMITTED] = True
     return len(rows)
+
+
+def session_memo(session: Session, name: str, compute: Callable[[], T]) -> T:
+    """``compute()`` once per session and tenant: what consumers read for every event.
+
+    A delivery batch is one session; a consumer's configuration (a tenant's webhook
+    endpoints, its active blueprints) is read for its first event and reused for the rest.
+    It is read again by the next batch, so a change is seen within one batch.
+    """
+    key = (MEMO, name, session.info.get("tenant_id"))
+    if key not in session.info:
+        session.info[key] = compute()
+    value: T = session.info[key]
+    return value
 
 
 @sa_event.listens_for(Session, "after_commit")

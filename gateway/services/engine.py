@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 from ..actions import find_action, run_action
 from ..db import utcnow
 from ..errors import AlmacenError, marshmallow_errors
-from ..events import Causation, Event, caused_by
+from ..events import Causation, Event, caused_by, session_memo
 from .blueprint import Blueprint, Rule, Step, load_blueprint
 from .expressions import ExpressionError, evaluate, render, template_parts, to_json
 from .models import ExperimentAssignment, RuleRun, Service, ServiceVersion
@@ -132,7 +132,9 @@ def _permanent(exc: BaseException) -> str | None:
 def handle_event(session: Session, event: Event, settings: Settings) -> None:
     """Run every active rule ``when`` this event's type (see the module's docstring)."""
     registry: PluginRegistry = session.info["registry"]
-    for service, version, blueprint in active_blueprints(session):
+    # Read (and parsed) once per delivery batch and tenant, not once per event.
+    active = session_memo(session, "services.active", lambda: active_blueprints(session))
+    for service, version, blueprint in active:
         for rule in blueprint.rules:
             if rule.when != event.type:
                 continue

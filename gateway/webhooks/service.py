@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from ..db import utcnow
 from ..errors import ConflictError, NotFoundError, UnprocessableError
+from ..events import session_memo
 from ..events.models import Event
 from ..pagination import Page, paginate
 from .models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
@@ -194,24 +195,31 @@ def fan_out(session: Session, event: Event) -> list[WebhookDelivery]:
     An endpoint that already has a delivery of this event gets no second one, so a replayed
     event is not sent again (a tenant asks for that with :func:`redeliver`).
     """
-    endpoints = session.scalars(
-        select(WebhookEndpoint).where(WebhookEndpoint.enabled.is_(True))
-    ).all()
-    wanted = [e for e in endpoints if matches(e.filters, event.type)]
+    endpoints = session_memo(
+        session,
+        "webhooks.endpoints",
+        lambda: [
+            (e.id, e.filters)
+            for e in session.scalars(
+                select(WebhookEndpoint).where(WebhookEndpoint.enabled.is_(True))
+            )
+        ],
+    )
+    wanted = [id for id, filters in endpoints if matches(filters, event.type)]
     if not wanted:
         return []
     owed = set(
         session.scalars(
             select(WebhookDelivery.endpoint_id).where(
                 WebhookDelivery.event_id == event.id,
-                WebhookDelivery.endpoint_id.in_([e.id for e in wanted]),
+                WebhookDelivery.endpoint_id.in_(wanted),
             )
         )
     )
     created = [
-        WebhookDelivery(endpoint_id=e.id, event_id=event.id, event_type=event.type)
-        for e in wanted
-        if e.id not in owed
+        WebhookDelivery(endpoint_id=id, event_id=event.id, event_type=event.type)
+        for id in wanted
+        if id not in owed
     ]
     session.add_all(created)
     session.flush()
