@@ -8,10 +8,10 @@ PYTEST_WORKERS ?= 2
 .PHONY: install demo serve test test-sqlite test-postgres lint bench clean
 
 # The venv is rebuilt when the packaging files change.
-$(BIN)/.installed: pyproject.toml setup.cfg plugins/almacen-calendar/pyproject.toml
+$(BIN)/.installed: pyproject.toml setup.cfg plugins/almacen-calendar/pyproject.toml plugins/almacen-gbm/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]' -e plugins/almacen-calendar
+	$(BIN)/python -m pip install --quiet -e '.[test]' -e plugins/almacen-calendar -e plugins/almacen-gbm
 	touch $@
 
 install: $(BIN)/.installed

@@ -47,7 +47,7 @@ def test_an_action_runs_in_the_callers_transaction(app: Any, tenant: TenantHandl
     ("name", "reason"),
     [
         ("ledger.no_such_thing", "unknown_action"),
-        ("scoring.score", "module_not_installed"),
+        ("nowhere.score", "module_not_installed"),
     ],
 )
 def test_missing_actions_are_typed_errors(
