@@ -319,24 +319,3 @@ def test_hook_almacen_worker_tasks(rec_app: Any, recorder: Recorder) -> None:
         task()
 
     assert recorder.ticks == before + 1
-
-
-def test_in_process_delivery_runs_after_commit(make_app: Callable[..., Any], admin: Admin) -> None:
-    recorder = Recorder()
-    app = make_app(plugins=[("recorder", recorder)], delivery="in-process")
-    tenant = admin.new_tenant(modules=["ledger"], client=app.test_client())
-
-    account = new_account(tenant)
-
-    deadline = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=30)
-    while dt.datetime.now(dt.UTC) < deadline:
-        if any(owner == tenant.id for _, _, owner in recorder.seen):
-            break
-        gateway_of(app).delivery.wake()  # type: ignore[union-attr]
-        import time
-
-        time.sleep(0.05)
-    assert [(t, o) for _, t, o in recorder.seen if o == tenant.id] == [
-        ("ledger.account_opened", tenant.id)
-    ]
-    assert account["id"] in str(events_of(tenant))
