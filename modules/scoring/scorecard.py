@@ -103,6 +103,18 @@ class Evaluation:
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+class Explanation:
+    """Why each record of a batch scored as it did, as arrays."""
+
+    #: Characteristic indexes of the top reasons, shape ``(records, min(4, characteristics))``.
+    reasons: npt.NDArray[np.intp]
+    #: Whether each of those reasons really cost points (a record in every best bin has none).
+    lost: npt.NDArray[np.bool_]
+    #: The band of each record (None without bands).
+    bands: list[str | None]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
 class CompiledScorecard:
     """A valid scorecard document turned into arrays, ready to score batches."""
 
@@ -148,27 +160,37 @@ class CompiledScorecard:
         probabilities = good if self.purpose == "propensity" else 1.0 - good
         return Evaluation(scores=scores, bins=columns, probabilities=probabilities)
 
+    def explain(self, evaluation: Evaluation) -> Explanation:
+        """Reason codes and bands of a batch, as arrays (batch callers need no dicts).
+
+        The reasons of a record are the characteristics that cost it the most points against
+        their best bin, at most :data:`MAX_REASONS`, most costly first.
+        """
+        n, k = evaluation.bins.shape
+        losses = np.empty((n, k), dtype=np.float64)
+        for j, characteristic in enumerate(self.characteristics):
+            losses[:, j] = characteristic.best - characteristic.points[evaluation.bins[:, j]]
+        order = np.argsort(-losses, axis=1, kind="stable")[:, : min(MAX_REASONS, k)]
+        lost = np.take_along_axis(losses, order, axis=1) > 1e-9
+        return Explanation(reasons=order, lost=lost, bands=self._bands(evaluation.scores))
+
     def results(self, evaluation: Evaluation) -> list[ScoreResult]:
         """The wire form of an evaluation: one :class:`ScoreResult` per record."""
-        n, k = evaluation.bins.shape
+        n, _ = evaluation.bins.shape
         if n == 0:
             return []
         names = self.names
-        losses = np.empty((n, k), dtype=np.float64)
-        labels: list[list[str]] = []
-        for j, characteristic in enumerate(self.characteristics):
-            index = evaluation.bins[:, j]
-            losses[:, j] = characteristic.best - characteristic.points[index]
-            labels.append(characteristic.labels[index].tolist())
-        top = min(MAX_REASONS, k)
-        order = np.argsort(-losses, axis=1, kind="stable")[:, :top]
-        lost = np.take_along_axis(losses, order, axis=1) > 1e-9
+        labels = [
+            characteristic.labels[evaluation.bins[:, j]].tolist()
+            for j, characteristic in enumerate(self.characteristics)
+        ]
+        explained = self.explain(evaluation)
         codes = [c.reason for c in self.characteristics]
         reasons = [
             [codes[j] for j, keep in zip(row, kept, strict=True) if keep]
-            for row, kept in zip(order.tolist(), lost.tolist(), strict=True)
+            for row, kept in zip(explained.reasons.tolist(), explained.lost.tolist(), strict=True)
         ]
-        bands = self._bands(evaluation.scores)
+        bands = explained.bands
         return [
             {
                 "score": score,
