@@ -33,11 +33,23 @@ __all__ = [
     "create_model",
     "get_model",
     "list_models",
+    "model_ref",
     "model_type",
     "model_types",
     "retire_model",
     "update_draft",
 ]
+
+
+def model_ref(model: ScoringModel) -> dict[str, Any]:
+    """Which model version scored: what every score answer names."""
+    return {
+        "id": model.id,
+        "name": model.name,
+        "version": model.version,
+        "purpose": model.purpose,
+        "role": model.role,
+    }
 
 
 def model_types(session: Session | None = None) -> dict[str, ModelType]:

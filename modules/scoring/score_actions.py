@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from almacen import Action
 from almacen.gateway.db import UnscopedQueryError
 
+from .registry import model_ref
 from .schemas import ScoreActionInputSchema, ScoreActionOutputSchema
 from .scoring import resolve_model, score_records
 
@@ -32,13 +33,7 @@ def score(session: Session, tenant_id: str, data: Mapping[str, Any]) -> dict[str
     result = scored.results[0]
     return {
         **result,
-        "model": {
-            "id": model.id,
-            "name": model.name,
-            "version": model.version,
-            "purpose": model.purpose,
-            "role": model.role,
-        },
+        "model": model_ref(model),
     }
 
 

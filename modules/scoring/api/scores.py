@@ -6,6 +6,7 @@ from typing import Any
 
 from almacen.gateway.state import request_session
 
+from ..registry import model_ref
 from ..scoring import resolve_model, score_records
 
 __all__ = ["score"]
@@ -17,12 +18,6 @@ def score(body: dict[str, Any]) -> dict[str, Any]:
     model = resolve_model(session, model_id=body.get("model_id"), purpose=body.get("purpose"))
     scored = score_records(session, model, body["records"], record=body.get("record", True))
     return {
-        "model": {
-            "id": model.id,
-            "name": model.name,
-            "version": model.version,
-            "purpose": model.purpose,
-            "role": model.role,
-        },
+        "model": model_ref(model),
         "results": scored.results,
     }
