@@ -3,5 +3,6 @@
 from __future__ import annotations
 
 from .model_tables import *  # noqa: F403
+from .score_job_tables import *  # noqa: F403
 from .segment_tables import *  # noqa: F403
 from .training_tables import *  # noqa: F403

@@ -21,7 +21,7 @@ from .model_types import FeatureError, Missing
 from .registry import champion, get_model, model_type
 from .settings import settings_for
 
-__all__ = ["MAX_RECORDS", "Scored", "resolve_model", "score_records"]
+__all__ = ["MAX_RECORDS", "Scored", "keep_scores", "resolve_model", "score_records"]
 
 #: The largest batch scored synchronously.
 MAX_RECORDS = 10_000
@@ -108,7 +108,7 @@ def score_records(
         ) from None
     out = [dict(result) for result in results]
     if record:
-        _keep(session, model, records, out)
+        keep_scores(session, model, records, out)
     return Scored(model=model, results=out)
 
 
@@ -122,7 +122,7 @@ def _features_of(
     return {**ledger_features(session, account_id, pointer=pointer), **given}
 
 
-def _keep(
+def keep_scores(
     session: Session,
     model: ScoringModel,
     records: Sequence[Mapping[str, Any]],
