@@ -1,0 +1,1 @@
+"""Thin handlers of ``openapi/offers.yaml``, one file per resource."""
