@@ -8,13 +8,14 @@ JSON pointer into the body, or the parameter and its location.
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
 from connexion.datastructures import MediaTypeDict
 from connexion.json_schema import Draft4RequestValidator
 from connexion.validators import VALIDATOR_MAP, JSONRequestBodyValidator, ParameterValidator
-from jsonschema import Draft4Validator
+from jsonschema import Draft4Validator, validators
 from jsonschema.exceptions import ValidationError
 from jsonschema.protocols import Validator
 from starlette.datastructures import Headers
@@ -28,11 +29,29 @@ _FORMAT_CHECKER = Draft4Validator.FORMAT_CHECKER
 _compiled: dict[int, tuple[Any, Validator]] = {}
 
 
+#: Integers the databases can store (SQLite's INTEGER and PostgreSQL's BIGINT are 64-bit):
+#: a larger one in a request is a contract fault, never a 500 from the driver.
+INT64 = (-(2**63), 2**63 - 1)
+
+
+def _is_int64(checker: Any, instance: Any) -> bool:
+    return bool(
+        Draft4Validator.TYPE_CHECKER.is_type(instance, "integer")
+        and INT64[0] <= instance <= INT64[1]
+    )
+
+
+@functools.cache
+def _int64(cls: Any) -> Any:
+    checker = cls.TYPE_CHECKER.redefine("integer", _is_int64)
+    return validators.extend(cls, type_checker=checker)  # type: ignore[no-untyped-call]
+
+
 def _compiled_validator(schema: dict[str, Any], cls: Any) -> Validator:
     entry = _compiled.get(id(schema))
     if entry is None or entry[0] is not schema:
         # Keep a reference to the schema so its id cannot be reused by another object.
-        entry = (schema, cls(schema, format_checker=_FORMAT_CHECKER))
+        entry = (schema, _int64(cls)(schema, format_checker=_FORMAT_CHECKER))
         _compiled[id(schema)] = entry
     return entry[1]
 
