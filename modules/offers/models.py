@@ -2,4 +2,5 @@
 
 from __future__ import annotations
 
+from .offer_tables import *  # noqa: F403
 from .policy_tables import *  # noqa: F403

@@ -4,13 +4,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from almacen.gateway.money import Money, MoneyField
 
 from .menu import MenuItem
 
-__all__ = ["MenuRequestSchema", "MenuSchema", "PolicySchema"]
+__all__ = [
+    "CounterAnswerSchema",
+    "CounterRequestSchema",
+    "ExpiryRunSchema",
+    "MenuRequestSchema",
+    "MenuSchema",
+    "OfferAcceptSchema",
+    "OfferCreateSchema",
+    "OfferSchema",
+    "PolicySchema",
+]
 
 
 class PolicySchema(Schema):
@@ -84,3 +94,95 @@ class MenuSchema(Schema):
     discount_rate = fields.Function(lambda menu: str(menu.discount_rate))
     computed_on = fields.Date()
     offers = fields.Function(lambda menu: [dump_item(item) for item in menu.items])
+
+
+# -- stored offers, negotiation and the expiry job ----------------------------------------
+
+_ID = validate.Length(min=1, max=64)
+
+
+class OfferCreateSchema(Schema):
+    """Choose one offer of an account's menu: its ``kind`` and, for plans, ``count``."""
+
+    account_id = fields.String(required=True, validate=_ID)
+    kind = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    count = fields.Integer(load_default=None, strict=True, validate=validate.Range(min=1))
+    segment = fields.String(load_default=None)
+    score = fields.Integer(load_default=None)
+
+
+def _positive(value: Money) -> None:
+    if value.amount <= 0:
+        raise ValidationError("must be a positive amount")
+
+
+class CounterRequestSchema(Schema):
+    """A debtor's counter: what they can pay a month, or now, on an account or an offer."""
+
+    account_id = fields.String(load_default=None, validate=_ID)
+    offer_id = fields.String(load_default=None, validate=_ID)
+    monthly = MoneyField(load_default=None, validate=_positive)
+    upfront = MoneyField(load_default=None, validate=_positive)
+    segment = fields.String(load_default=None)
+    score = fields.Integer(load_default=None)
+
+    @validates_schema
+    def _one_of_each(self, data: dict[str, Any], **_: Any) -> None:
+        if data.get("account_id") is None and data.get("offer_id") is None:
+            raise ValidationError("give account_id or offer_id", "account_id")
+        if (data.get("monthly") is None) == (data.get("upfront") is None):
+            raise ValidationError("give exactly one of monthly and upfront", "monthly")
+
+
+class OfferAcceptSchema(Schema):
+    """Input of ``offers.accept``."""
+
+    offer_id = fields.String(required=True, validate=_ID)
+
+
+class ExpiryRunSchema(Schema):
+    """Input of the expiry job: expire offers whose expiry is before ``as_of`` (today)."""
+
+    as_of = fields.Date(load_default=None)
+
+
+class HistorySchema(Schema):
+    """One transition of an offer."""
+
+    seq = fields.Integer()
+    from_status = fields.String(allow_none=True)
+    to_status = fields.String()
+    note = fields.String(allow_none=True)
+    at = fields.AwareDateTime()
+
+
+class OfferSchema(Schema):
+    """A stored offer: its frozen terms, status and every transition."""
+
+    id = fields.String()
+    account_id = fields.String()
+    kind = fields.String()
+    label = fields.String()
+    status = fields.String()
+    term_months = fields.Integer()
+    terms = fields.Dict()
+    expires_on = fields.Date()
+    requires_approval = fields.Boolean()
+    policy_version = fields.Integer()
+    rule = fields.String(allow_none=True)
+    counter = fields.Dict(allow_none=True)
+    reason = fields.String(allow_none=True)
+    ledger_plan_id = fields.String(allow_none=True)
+    created_at = fields.AwareDateTime()
+    updated_at = fields.AwareDateTime()
+    history = fields.List(fields.Nested(HistorySchema))
+
+
+class CounterAnswerSchema(Schema):
+    """The answer to a counter: whether it is met, why, and the offer proposed."""
+
+    met = fields.Boolean()
+    reason = fields.String()
+    counter = fields.Dict()
+    countered_offer_id = fields.String(allow_none=True)
+    offer = fields.Nested(OfferSchema)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -20,8 +20,8 @@ from almacen import ActionInputError, ActionUnavailableError, run_action
 from almacen.gateway.errors import NotFoundError, UnprocessableError
 from almacen.gateway.money import Money
 
-from .menu import Facts, MenuItem, build_menu, offer_types
-from .policy import Rule, active_policy, choose_rule, load_document
+from .menu import Facts, MenuItem, OfferType, build_menu, offer_types
+from .policy import Rule, Terms, active_policy, choose_rule, load_document
 from .settings import settings_for
 
 __all__ = ["Menu", "menu_for"]
@@ -40,6 +40,8 @@ class Menu:
     discount_rate: Decimal
     computed_on: dt.date
     items: list[MenuItem]
+    #: The terms of the rule the menu was built under (negotiation measures counters by them).
+    terms: Terms
 
 
 def _ledger_facts(session: Session, data: Mapping[str, Any]) -> Facts:
@@ -82,8 +84,16 @@ def _propensity(session: Session, facts: Facts, default: Decimal) -> tuple[Decim
     return Decimal(str(probability)).quantize(Decimal("0.0001")), "scoring"
 
 
-def menu_for(session: Session, data: Mapping[str, Any], *, today: dt.date) -> Menu:
+def menu_for(
+    session: Session,
+    data: Mapping[str, Any],
+    *,
+    today: dt.date,
+    extra_types: Sequence[OfferType] = (),
+) -> Menu:
     """The ranked menu of the account ``data`` names (or describes).
+
+    ``extra_types`` add offers beside the plugins' (negotiation adds the debtor's own lump sum).
 
     :raises UnprocessableError: the tenant has no policy yet, or the account's currency is
         not the policy's.
@@ -126,7 +136,7 @@ def menu_for(session: Session, data: Mapping[str, Any], *, today: dt.date) -> Me
         today=today,
         propensity=propensity,
         discount_rate=config["discount_rate"],
-        extra_types=offer_types(session),
+        extra_types=[*offer_types(session), *extra_types],
     )
     return Menu(
         facts=facts,
@@ -138,4 +148,5 @@ def menu_for(session: Session, data: Mapping[str, Any], *, today: dt.date) -> Me
         discount_rate=config["discount_rate"],
         computed_on=today,
         items=items,
+        terms=rule.terms,
     )
