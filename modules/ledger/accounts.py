@@ -20,13 +20,13 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased, selectinload
 
+from almacen.gateway.amortisation import french_schedule
 from almacen.gateway.errors import ConflictError, NotFoundError, UnprocessableError
 from almacen.gateway.money import Money, currency_exponent
 from almacen.gateway.pagination import DEFAULT_LIMIT, Page, paginate
 from almacen.gateway.tenancy.models import Subscription
 
 from . import aging, events, journal
-from .amortisation import french_schedule
 from .config import COMPONENTS, LedgerConfigSchema
 from .debtors import get_debtor
 from .models import Account, Instalment, JournalEntry, Posting

@@ -58,6 +58,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from almacen.gateway.amortisation import french_schedule
 from almacen.gateway.db import utcnow
 from almacen.gateway.errors import ConflictError, UnprocessableError
 from almacen.gateway.money import Money, currency_exponent
@@ -65,7 +66,6 @@ from almacen.gateway.pagination import DEFAULT_LIMIT, Page, paginate
 
 from . import events, journal
 from .accounts import currency_mismatch, get_account, lock_account, today
-from .amortisation import french_schedule
 from .models import Account, Dispute, Instalment, JournalEntry, Plan, Posting
 
 __all__ = [

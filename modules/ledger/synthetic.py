@@ -27,11 +27,11 @@ from typing import Any
 from dateutil.relativedelta import relativedelta
 from sqlalchemy.orm import Session
 
+from almacen.gateway.amortisation import french_schedule
 from almacen.gateway.db import utcnow
 from almacen.gateway.money import Money
 
 from . import accounts
-from .amortisation import french_schedule
 from .models import JournalEntry, Payment, Posting, Promise
 from .onboarding import (
     Batch,

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from almacen.modules.ledger.amortisation import french_schedule, monthly_due_dates
+from almacen.gateway.amortisation import french_schedule, monthly_due_dates
 
 D = Decimal
 FIRST = dt.date(2026, 1, 31)

@@ -1,5 +1,8 @@
 """French (fixed-instalment) amortisation schedules, exact to the currency's minor unit.
 
+Shared by the modules that make schedules (the ledger opens accounts and installs plans with
+it, offers quote plans and refinancing), as money is: one rule, written once.
+
 ``A = P·r / (1 − (1 + r)^−n)`` with ``r`` the periodic rate. Each instalment's interest is
 the outstanding principal times ``r``, rounded half-up to the currency's exponent; the last
 instalment takes whatever principal remains, so the schedule sums exactly to ``P``.
