@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from marshmallow import ValidationError
+from marshmallow import Schema, ValidationError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -39,6 +39,7 @@ __all__ = [
     "list_api_keys",
     "list_subscriptions",
     "list_tenants",
+    "module_config",
     "revoke_api_key",
     "set_tenant_status",
     "subscribe",
@@ -196,6 +197,14 @@ def subscribe(
             f"a concurrent request subscribed the tenant to {module.name!r}; retry"
         ) from None
     return subscription
+
+
+def module_config(session: Session, module: str, schema: type[Schema]) -> dict[str, Any]:
+    """The session's tenant's configuration of ``module``, loaded through the module's own
+    ``schema`` so that defaults are filled in (all defaults when it has none stored)."""
+    subscription = session.scalar(select(Subscription).where(Subscription.module == module))
+    stored: Mapping[str, Any] = subscription.config if subscription is not None else {}
+    return dict(schema().load(dict(stored)))
 
 
 def unsubscribe(session: Session, module_name: str) -> None:

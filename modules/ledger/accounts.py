@@ -24,7 +24,7 @@ from almacen.gateway.amortisation import french_schedule
 from almacen.gateway.errors import ConflictError, NotFoundError, UnprocessableError
 from almacen.gateway.money import Money, currency_exponent
 from almacen.gateway.pagination import DEFAULT_LIMIT, Page, paginate
-from almacen.gateway.tenancy.models import Subscription
+from almacen.gateway.tenancy.service import module_config
 
 from . import aging, events, journal
 from .config import COMPONENTS, LedgerConfigSchema
@@ -94,9 +94,7 @@ def _fault(pointer: str, detail: str) -> UnprocessableError:
 
 def settings_for(session: Session) -> dict[str, Any]:
     """The ledger configuration of the session's tenant, defaults filled in."""
-    subscription = session.scalar(select(Subscription).where(Subscription.module == MODULE))
-    stored: Mapping[str, Any] = subscription.config if subscription is not None else {}
-    return dict(LedgerConfigSchema().load(dict(stored)))
+    return module_config(session, MODULE, LedgerConfigSchema)
 
 
 # -- opening -------------------------------------------------------------------------------

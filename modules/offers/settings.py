@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from almacen.gateway.tenancy.models import Subscription
+from almacen.gateway.tenancy.service import module_config
 
 from .config import OffersConfigSchema
 
@@ -19,6 +17,4 @@ MODULE = "offers"
 
 def settings_for(session: Session) -> dict[str, Any]:
     """The offers configuration of the session's tenant, defaults filled in."""
-    subscription = session.scalar(select(Subscription).where(Subscription.module == MODULE))
-    stored: Mapping[str, Any] = subscription.config if subscription is not None else {}
-    return dict(OffersConfigSchema().load(dict(stored)))
+    return module_config(session, MODULE, OffersConfigSchema)
