@@ -1,0 +1,1 @@
+"""Thin handlers of ``openapi/notifications.yaml``, one file per resource."""
