@@ -7,10 +7,11 @@ from typing import Any
 
 import flask
 from connexion.context import context as connexion_context
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .db import Database
-from .errors import AuthenticationError
+from .errors import AuthenticationError, NotFoundError
 from .events.dispatcher import Dispatcher, InProcessDelivery
 from .plugins import PluginRegistry
 from .ratelimit import TenantRateLimiter
@@ -23,6 +24,7 @@ __all__ = [
     "Gateway",
     "current_gateway",
     "current_principal",
+    "public_tenant_session",
     "request_session",
     "visible_modules",
 ]
@@ -123,3 +125,25 @@ def install_sessions(app: flask.Flask) -> None:
     """Commit request sessions after a successful handler, roll back otherwise."""
     app.after_request(_commit)
     app.teardown_request(_close)
+
+
+def public_tenant_session(tenant_id: str, module: str) -> Session:
+    """The request's session for a tenant named by a public operation (a callback's path).
+
+    A public operation (``security: []``) has no key to say whose it is: it names the tenant
+    and proves itself by a signature the handler checks. An unknown or suspended tenant, or
+    one that does not subscribe to ``module``, is a 404 that says no more, so the path cannot
+    be used to learn which tenants exist.
+    """
+    from .tenancy.models import Subscription, Tenant
+
+    session = request_session(tenant_id=tenant_id)
+    tenant = session.get(Tenant, tenant_id)
+    subscribed = session.scalar(
+        select(Subscription.id).where(
+            Subscription.tenant_id == tenant_id, Subscription.module == module
+        )
+    )
+    if tenant is None or tenant.status != "active" or subscribed is None:
+        raise NotFoundError("No such callback endpoint.")
+    return session

@@ -70,9 +70,14 @@ def rules_from_spec(
                 continue
             requirements = operation.get("security", default)
             names = {name for requirement in requirements for name in requirement}
+            # A module's operation is a tenant's unless it says ``security: []`` itself: a
+            # provider's callback or an unsubscribe link, which authenticates by signature and
+            # opens its tenant's session with ``public_tenant_session``.
+            explicitly_public = operation.get("security") == []
             rules[(base_path, f"{handlers}.{operation['operationId']}")] = AccessRule(
                 module=module,
-                tenant=bool(names & TENANT_SCHEMES) or module is not None,
+                tenant=bool(names & TENANT_SCHEMES)
+                or (module is not None and not explicitly_public),
                 admin=bool(names & ADMIN_SCHEMES),
                 optional={} in requirements,
             )
