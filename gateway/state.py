@@ -7,6 +7,7 @@ from typing import Any
 
 import flask
 from connexion.context import context as connexion_context
+from connexion.context import operation as connexion_operation
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -121,8 +122,19 @@ def _close(_exc: BaseException | None) -> None:
         session.close()
 
 
+def _require_operation() -> None:
+    # connexion's router and Flask's can disagree: a path parameter holding a decoded line
+    # break ("/debtors/a%0Ab") is no route to connexion but one to werkzeug, which would call
+    # the handler outside an operation (a 500). No operation matched, so there is none.
+    try:
+        connexion_operation.operation_id  # noqa: B018 - raises outside an operation
+    except RuntimeError:
+        raise NotFoundError("No operation matches this path.") from None
+
+
 def install_sessions(app: flask.Flask) -> None:
     """Commit request sessions after a successful handler, roll back otherwise."""
+    app.before_request(_require_operation)
     app.after_request(_commit)
     app.teardown_request(_close)
 

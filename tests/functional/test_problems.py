@@ -264,7 +264,18 @@ def test_unsubscribed_module_is_403(contract) -> None:
 # -- 404, 405 ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", ["/v1/nope", "/v2/tenants", "/", "/v1/contract/nope"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/v1/nope",
+        "/v2/tenants",
+        "/",
+        "/v1/contract/nope",
+        # A decoded line break in a path parameter: no route to connexion, one to Flask.
+        "/v1/contract/things/a%0Ab",
+        "/v1/tenants/a%0Ab",
+    ],
+)
 def test_unknown_path_is_404(contract, path: str) -> None:
     tenant = contract.new_tenant()
     problem(tenant.get(path), 404, slug="not-found")
