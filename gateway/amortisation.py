@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 from dateutil.relativedelta import relativedelta
@@ -39,7 +40,14 @@ class ScheduledInstalment:
 def monthly_due_dates(first: dt.date, count: int) -> list[dt.date]:
     """``count`` monthly dates from ``first``, keeping its day of month where it exists
     (a 31st falls on the last day of shorter months)."""
-    return [first + relativedelta(months=offset) for offset in range(count)]
+    return list(_monthly_due_dates(first, count))
+
+
+@functools.lru_cache(maxsize=1024)
+def _monthly_due_dates(first: dt.date, count: int) -> tuple[dt.date, ...]:
+    # Schedules made the same day share their dates (an offer menu batch makes tens of
+    # thousands): computed once. Dates are immutable, so the cache is exact.
+    return tuple(first + relativedelta(months=offset) for offset in range(count))
 
 
 def french_schedule(

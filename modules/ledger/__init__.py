@@ -62,6 +62,14 @@ def almacen_register_actions() -> Iterable[Action]:
             description="An account's balances by component, days past due and bucket.",
         ),
         Action(
+            name="ledger.get_accounts",
+            input_schema=schemas.GetAccountsInputSchema,
+            output_schema=schemas.AccountFactsPageSchema,
+            handler=actions.get_accounts,
+            description="Facts of many accounts at once (named, or a page of one status): "
+            "state, receivable total, days past due and bucket.",
+        ),
+        Action(
             name="ledger.post_payment",
             input_schema=schemas.PostPaymentInputSchema,
             output_schema=schemas.PaymentSchema,
@@ -75,6 +83,21 @@ def almacen_register_actions() -> Iterable[Action]:
             output_schema=schemas.PromiseSchema,
             handler=actions.create_promise,
             description="Record a promise to pay an amount by a date.",
+        ),
+        Action(
+            name="ledger.get_debtor",
+            input_schema=schemas.GetDebtorInputSchema,
+            output_schema=schemas.DebtorProfileSchema,
+            handler=actions.get_debtor,
+            description="A debtor's profile for contacting them: language, time zone, country, "
+            "contact points, consents, and whether an open account is disputed.",
+        ),
+        Action(
+            name="ledger.set_consent",
+            input_schema=schemas.SetConsentInputSchema,
+            output_schema=schemas.ConsentSchema,
+            handler=actions.set_consent,
+            description="Record a debtor's consent to, or opt-out of, one channel.",
         ),
         # == plans and settlements (item 6) ==
         Action(

@@ -9,17 +9,19 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
 import flask
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from almacen.gateway.db import UnscopedQueryError
 
-from . import accounts, allocation, payments, promises
-from .models import Promise
+from . import accounts, aging, allocation, payments, promises
+from .models import Account, Promise
 
-__all__ = ["create_promise", "get_account", "plugin_strategies", "post_payment"]
+__all__ = ["create_promise", "get_account", "get_accounts", "plugin_strategies", "post_payment"]
 
 
 def get_account(
@@ -34,6 +36,61 @@ def get_account(
         as_of=data.get("as_of") or accounts.today(),
         config=accounts.settings_for(session),
     )
+
+
+def get_accounts(session: Session, tenant_id: str, data: Mapping[str, Any]) -> dict[str, Any]:
+    """``ledger.get_accounts``: facts of many accounts at once (for bulk readers such as the
+    offers batch), the named ones or a page of those in a status, in id order.
+
+    One query per 5,000 accounts (the aging job's figures), not one per account; ids that
+    are not the tenant's accounts are left out.
+    """
+    _check_scope(session, tenant_id)
+    as_of = data.get("as_of") or accounts.today()
+    buckets = accounts.settings_for(session)["buckets"]
+    columns = (Account.id, Account.debtor_id, Account.status, Account.disputed, Account.currency)
+    if data.get("account_ids") is not None:
+        wanted = sorted(set(data["account_ids"]))
+        rows = []
+        for start in range(0, len(wanted), aging._CHUNK):
+            chunk = wanted[start : start + aging._CHUNK]
+            rows += list(session.execute(select(*columns).where(Account.id.in_(chunk))))
+        rows.sort(key=lambda row: str(row[0]))
+        next_after = None
+    else:
+        statement = select(*columns).where(Account.status == data.get("status", "open"))
+        if data.get("after") is not None:
+            statement = statement.where(Account.id > data["after"])
+        limit = data.get("limit", 1000)
+        rows = list(session.execute(statement.order_by(Account.id).limit(limit + 1)))
+        next_after = str(rows[limit - 1][0]) if len(rows) > limit else None
+        rows = rows[:limit]
+    figures: dict[str, tuple[Any, Any]] = {}
+    ids = [str(row[0]) for row in rows]
+    for start in range(0, len(ids), aging._CHUNK):
+        # The aging job's per-account receivable total and oldest overdue date (private to
+        # the ledger, shared within it): one grouped read of the journal per chunk.
+        sub = aging._figures(as_of, tenant_id, ids[start : start + aging._CHUNK])
+        for account_id, balance, oldest in session.execute(
+            select(sub.c.account_id, sub.c.balance, sub.c.oldest)
+        ):
+            figures[account_id] = (balance, oldest)
+    items = []
+    for account_id, debtor_id, status, disputed, currency in rows:
+        balance, oldest = figures.get(account_id, (0, None))
+        days = 0 if oldest is None else (as_of - oldest).days
+        items.append(
+            {
+                "account_id": account_id,
+                "debtor_id": debtor_id,
+                "status": status,
+                "disputed": bool(disputed),
+                "total": accounts.money(Decimal(str(balance or 0)), currency),
+                "days_past_due": days,
+                "bucket": aging.bucket_for(days, buckets),
+            }
+        )
+    return {"items": items, "next_after": next_after}
 
 
 def post_payment(session: Session, tenant_id: str, data: Mapping[str, Any]) -> payments.PaymentView:
@@ -68,6 +125,64 @@ def create_promise(session: Session, tenant_id: str, data: Mapping[str, Any]) ->
         today=accounts.today(),
         config=accounts.settings_for(session),
     )
+
+
+def get_debtor(session: Session, tenant_id: str, data: Mapping[str, Any]) -> dict[str, Any]:
+    """``ledger.get_debtor``: a debtor's profile for contacting them (language, time zone,
+    country of the first phone, contact points, consents, whether an open account is disputed).
+    """
+    import phonenumbers
+    from sqlalchemy import select as select_
+
+    from . import debtors
+    from .models import Account as Account_
+
+    _check_scope(session, tenant_id)
+    debtor = debtors.get_debtor(session, data["debtor_id"])
+    disputed = session.scalar(
+        select_(Account_.id)
+        .where(
+            Account_.debtor_id == debtor.id,
+            Account_.status == "open",
+            Account_.disputed.is_(True),
+        )
+        .limit(1)
+    )
+    phone = next((p.value for p in debtor.contact_points if p.kind == "phone"), None)
+    country = phonenumbers.region_code_for_number(phonenumbers.parse(phone)) if phone else None
+    return {
+        "id": debtor.id,
+        "external_ref": debtor.external_ref,
+        "name": debtor.name,
+        "language": debtor.language,
+        "time_zone": debtor.time_zone,
+        "country": country,
+        "preferred_channel": debtor.preferred_channel,
+        "contact_points": debtor.contact_points,
+        "consents": debtor.consents,
+        "disputed": disputed is not None,
+    }
+
+
+def set_consent(session: Session, tenant_id: str, data: Mapping[str, Any]) -> Any:
+    """``ledger.set_consent``: record a debtor's consent to, or opt-out of, one channel."""
+    from almacen.gateway.db import utcnow
+
+    from . import debtors
+    from .models import ChannelConsent
+
+    _check_scope(session, tenant_id)
+    debtor = debtors.get_debtor(session, data["debtor_id"])
+    row = next((c for c in debtor.consents if c.channel == data["channel"]), None)
+    if row is None:
+        row = ChannelConsent(channel=data["channel"], consent=False, opted_out=False)
+        debtor.consents.append(row)
+    for field in ("consent", "opted_out"):
+        if data.get(field) is not None:
+            setattr(row, field, data[field])
+    row.updated_at = debtor.updated_at = utcnow()
+    session.flush()
+    return row
 
 
 def plugin_strategies() -> list[allocation.AllocationStrategy]:

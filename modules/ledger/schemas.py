@@ -11,6 +11,8 @@ from almacen.gateway.money import Money, MoneyField
 from .debtors import CHANNELS
 
 __all__ = [
+    "AccountFactsPageSchema",
+    "AccountFactsSchema",
     "AccountOpenedSchema",
     "AccountSchema",
     "AccountSettledSchema",
@@ -20,9 +22,12 @@ __all__ = [
     "BucketChangedSchema",
     "CreatePromiseInputSchema",
     "CureRateSchema",
+    "DebtorProfileSchema",
     "DebtorSchema",
     "DisputeSchema",
     "GetAccountInputSchema",
+    "GetAccountsInputSchema",
+    "GetDebtorInputSchema",
     "ImportJobSchema",
     "ImportRowSchema",
     "InstallPlanInputSchema",
@@ -40,6 +45,7 @@ __all__ = [
     "RecoveryCellSchema",
     "RollCellSchema",
     "RollReportSchema",
+    "SetConsentInputSchema",
 ]
 
 _ID = validate.Regexp(r"^[0-9a-f]{32}$")
@@ -66,6 +72,38 @@ class ConsentSchema(Schema):
     channel = fields.String()
     consent = fields.Boolean()
     opted_out = fields.Boolean()
+
+
+class GetDebtorInputSchema(Schema):
+    """Input of ``ledger.get_debtor``."""
+
+    debtor_id = fields.String(required=True, validate=_ID)
+
+
+class DebtorProfileSchema(Schema):
+    """Output of ``ledger.get_debtor``: what a contact needs to know about a debtor."""
+
+    id = fields.String()
+    external_ref = fields.String()
+    name = fields.String()
+    language = fields.String()
+    time_zone = fields.String()
+    #: ISO 3166-1 alpha-2 of the first phone number's region, when there is one.
+    country = fields.String(allow_none=True)
+    preferred_channel = fields.String(allow_none=True)
+    contact_points = fields.List(fields.Nested(ContactPointSchema))
+    consents = fields.List(fields.Nested(ConsentSchema))
+    #: Whether any open account of the debtor is disputed.
+    disputed = fields.Boolean()
+
+
+class SetConsentInputSchema(Schema):
+    """Input of ``ledger.set_consent``: what changes on one channel (omitted: unchanged)."""
+
+    debtor_id = fields.String(required=True, validate=_ID)
+    channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
+    consent = fields.Boolean(load_default=None, allow_none=True)
+    opted_out = fields.Boolean(load_default=None, allow_none=True)
 
 
 class DebtorSchema(Schema):
@@ -211,6 +249,39 @@ class AgingReportSchema(Schema):
 
 
 # -- action inputs -------------------------------------------------------------------------
+
+
+class GetAccountsInputSchema(Schema):
+    """Input of ``ledger.get_accounts``: the named accounts, or a page of those in a status."""
+
+    account_ids = fields.List(
+        fields.String(validate=_ID), load_default=None, validate=validate.Length(min=1, max=10000)
+    )
+    status = fields.String(
+        load_default="open", validate=validate.OneOf(("open", "settled", "charged_off", "closed"))
+    )
+    after = fields.String(load_default=None, validate=_ID)
+    limit = fields.Integer(load_default=1000, validate=validate.Range(min=1, max=10000))
+    as_of = fields.Date(load_default=None)
+
+
+class AccountFactsSchema(Schema):
+    """One account's facts for bulk readers: state, receivable total, days past due, bucket."""
+
+    account_id = fields.String()
+    debtor_id = fields.String()
+    status = fields.String()
+    disputed = fields.Boolean()
+    total = MoneyField()
+    days_past_due = fields.Integer()
+    bucket = fields.String()
+
+
+class AccountFactsPageSchema(Schema):
+    """Output of ``ledger.get_accounts``: the facts, and the id to continue ``after``."""
+
+    items = fields.List(fields.Nested(AccountFactsSchema))
+    next_after = fields.String(allow_none=True)
 
 
 class GetAccountInputSchema(Schema):

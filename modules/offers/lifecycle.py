@@ -18,7 +18,7 @@ so a ledger refusal propagates and rolls everything back: the offer stays as it 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from almacen import ActionInputError, ActionUnavailableError, EventType, emit, run_action
 from almacen.gateway.db import utcnow
 from almacen.gateway.errors import ConflictError, NotFoundError, UnprocessableError
+from almacen.gateway.pagination import DEFAULT_LIMIT, Page, paginate
 
 from . import events
 from .menu import MenuItem
@@ -198,15 +199,25 @@ def get_offer(session: Session, offer_id: str, *, lock: bool = False) -> StoredO
 
 
 def list_offers(
-    session: Session, *, account_id: str | None = None, status: str | None = None
-) -> Sequence[StoredOffer]:
-    """The tenant's offers, oldest first, optionally of one account and/or status."""
-    query = select(StoredOffer).order_by(StoredOffer.created_at, StoredOffer.id)
+    session: Session,
+    *,
+    account_id: str | None = None,
+    status: str | None = None,
+    limit: int = DEFAULT_LIMIT,
+    cursor: str | None = None,
+) -> Page[StoredOffer]:
+    """A page of the tenant's offers, oldest first, optionally of one account and/or status.
+
+    :raises RequestValidationError: a cursor this API did not issue.
+    """
+    query = select(StoredOffer)
     if account_id is not None:
         query = query.where(StoredOffer.account_id == account_id)
     if status is not None:
         query = query.where(StoredOffer.status == status)
-    return session.scalars(query.limit(500)).all()
+    return paginate(
+        session, query, keys=(StoredOffer.created_at, StoredOffer.id), limit=limit, cursor=cursor
+    )
 
 
 def _refuse_if_expired(offer: StoredOffer, today: dt.date) -> None:

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import itertools
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 from typing import Protocol, runtime_checkable
 
@@ -44,6 +45,7 @@ __all__ = [
     "builtin_offers",
     "expected_recovery",
     "offer_types",
+    "on_business_days",
     "required_upfront",
     "violations",
 ]
@@ -75,25 +77,33 @@ class Offer:
     forgiven: Decimal = Decimal(0)
     annual_rate: Decimal = Decimal(0)
 
-    @property
-    def principal(self) -> Decimal:
-        """The part of the balance the schedule repays."""
-        return sum((row.principal for row in self.schedule), Decimal(0))
+    #: What each row asks for (principal and interest), in order.
+    amounts: tuple[Decimal, ...] = dataclasses.field(init=False, repr=False, compare=False)
+    #: The part of the balance the schedule repays.
+    principal: Decimal = dataclasses.field(init=False, repr=False, compare=False)
+    #: What the debtor pays in all (principal and interest).
+    total: Decimal = dataclasses.field(init=False, repr=False, compare=False)
+    #: What is due today (instalment number 0), zero when nothing is.
+    upfront: Decimal = dataclasses.field(init=False, repr=False, compare=False)
+    #: The monthly instalments (everything but the upfront payment).
+    instalments: tuple[Instalment, ...] = dataclasses.field(init=False, repr=False, compare=False)
 
-    @property
-    def total(self) -> Decimal:
-        """What the debtor pays in all (principal and interest)."""
-        return sum((row.amount for row in self.schedule), Decimal(0))
-
-    @property
-    def upfront(self) -> Decimal:
-        """What is due today (instalment number 0), zero when nothing is."""
-        return sum((row.amount for row in self.schedule if row.number == 0), Decimal(0))
-
-    @property
-    def instalments(self) -> tuple[Instalment, ...]:
-        """The monthly instalments (everything but the upfront payment)."""
-        return tuple(row for row in self.schedule if row.number > 0)
+    def __post_init__(self) -> None:
+        # Computed once, eagerly: a menu batch reads them for every offer of every account.
+        amounts = tuple(row.principal + row.interest for row in self.schedule)
+        zero = Decimal(0)
+        upfront = sum(
+            (a for row, a in zip(self.schedule, amounts, strict=True) if row.number == 0), zero
+        )
+        facts = {
+            "amounts": amounts,
+            "principal": sum((row.principal for row in self.schedule), zero),
+            "total": sum(amounts, zero),
+            "upfront": upfront,
+            "instalments": tuple(row for row in self.schedule if row.number > 0),
+        }
+        for name, value in facts.items():
+            object.__setattr__(self, name, value)
 
 
 @runtime_checkable
@@ -149,7 +159,7 @@ def builtin_offers(terms: Terms, facts: Facts, today: dt.date) -> list[Offer]:
     if settle < in_full:
         found.append(_lump("settlement", "Settle today for less", settle, owed, today))
     rest = owed - upfront
-    first_due = today + relativedelta(months=1)
+    first_due = _next_month(today)
     head = (Instalment(0, today, upfront, Decimal(0)),) if upfront > 0 else ()
     if rest <= 0:
         return found
@@ -179,6 +189,11 @@ def builtin_offers(terms: Terms, facts: Facts, today: dt.date) -> list[Offer]:
     return [offer for offer in found if not violations(offer, terms, facts)]
 
 
+@functools.lru_cache(maxsize=64)
+def _next_month(today: dt.date) -> dt.date:
+    return today + relativedelta(months=1)
+
+
 def violations(offer: Offer, terms: Terms, facts: Facts) -> list[str]:
     """Every bound of ``terms`` the offer breaks, in words; empty when it keeps them all."""
     faults: list[str] = []
@@ -191,18 +206,20 @@ def violations(offer: Offer, terms: Terms, facts: Facts) -> list[str]:
         faults.append(f"the discount is above the maximum {terms.max_discount}")
     if offer.upfront < required_upfront(terms, facts.balance):
         faults.append("the upfront payment is below the minimum")
-    if any(row.amount < terms.min_instalment.amount for row in offer.instalments):
-        faults.append(f"an instalment is below the minimum {terms.min_instalment.amount}")
-    if any(row.amount <= 0 or row.principal < 0 for row in offer.schedule):
-        faults.append("a payment is not positive")
-    if len(offer.instalments) > terms.max_term_months:
-        faults.append(f"the term is above {terms.max_term_months} months")
-    if offer.kind in ("plan", "refinancing") and len(offer.instalments) not in (
-        terms.instalment_counts
+    instalments = offer.instalments
+    floor = terms.min_instalment.amount
+    if any(row.amount < floor for row in instalments):
+        faults.append(f"an instalment is below the minimum {floor}")
+    if any(amount <= 0 for amount in offer.amounts) or any(
+        row.principal < 0 for row in offer.schedule
     ):
+        faults.append("a payment is not positive")
+    if len(instalments) > terms.max_term_months:
+        faults.append(f"the term is above {terms.max_term_months} months")
+    if offer.kind in ("plan", "refinancing") and len(instalments) not in (terms.instalment_counts):
         faults.append("the instalment count is not allowed")
-    exponent = currency_exponent(facts.balance.currency)
-    if any(row.amount != row.amount.quantize(quantum(exponent)) for row in offer.schedule):
+    step = quantum(currency_exponent(facts.balance.currency))
+    if any(amount != amount.quantize(step) for amount in offer.amounts):
         faults.append(f"an amount has more decimals than {facts.balance.currency} allows")
     return faults
 
@@ -211,13 +228,19 @@ def expected_recovery(
     offer: Offer, *, propensity: Decimal, discount_rate: Decimal, today: dt.date
 ) -> Decimal:
     """``Σ p·amount_t / (1 + r/12)^t``, ``t`` the whole months from today to each due date."""
-    monthly = 1 + discount_rate / 12
     total = Decimal(0)
-    for row in offer.schedule:
-        delta = relativedelta(row.due_on, today)
-        months = max(delta.years * 12 + delta.months, 0)
-        total += propensity * row.amount / monthly**months
-    return total
+    for row, amount in zip(offer.schedule, offer.amounts, strict=True):
+        total += amount / _discount_factor(discount_rate, row.due_on, today)
+    return propensity * total
+
+
+@functools.lru_cache(maxsize=4096)
+def _discount_factor(discount_rate: Decimal, due_on: dt.date, today: dt.date) -> Decimal:
+    # Every account's schedules share a handful of due dates: a menu batch computes each
+    # factor once (Decimal and dates are immutable, so the cache is exact).
+    delta = relativedelta(due_on, today)
+    months = max(delta.years * 12 + delta.months, 0)
+    return (1 + discount_rate / 12) ** months
 
 
 def offer_types(session: Session | None) -> list[OfferType]:
@@ -234,6 +257,16 @@ def offer_types(session: Session | None) -> list[OfferType]:
         if kind.name not in BUILTIN_KINDS:
             found.setdefault(kind.name, kind)
     return list(found.values())
+
+
+def on_business_days(offer: Offer, business_day: Callable[[dt.date], dt.date]) -> Offer:
+    """The offer with every monthly due date moved by ``business_day`` (today's payment,
+    number 0, stays today)."""
+    rows = tuple(
+        row if row.number == 0 else dataclasses.replace(row, due_on=business_day(row.due_on))
+        for row in offer.schedule
+    )
+    return dataclasses.replace(offer, schedule=rows)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -259,8 +292,13 @@ def build_menu(
     propensity: Decimal,
     discount_rate: Decimal,
     extra_types: Sequence[OfferType] = (),
+    business_day: Callable[[dt.date], dt.date] | None = None,
 ) -> list[MenuItem]:
-    """Every allowed offer for the account, best expected recovery first."""
+    """Every allowed offer for the account, best expected recovery first.
+
+    ``business_day`` (the tenant's calendar, when it has one) moves each monthly due date
+    that is not a business day to the next one; the amounts do not change.
+    """
     offers = builtin_offers(terms, facts, today)
     for kind in extra_types:
         offers += [
@@ -268,6 +306,8 @@ def build_menu(
             for offer in kind.offers(terms, facts, today)
             if not violations(offer, terms, facts)
         ]
+    if business_day is not None:
+        offers = [on_business_days(offer, business_day) for offer in offers]
     owed = facts.balance.amount
     expires_on = today + dt.timedelta(days=terms.validity_days)
     scored = []

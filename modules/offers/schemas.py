@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
@@ -10,7 +10,12 @@ from almacen.gateway.money import Money, MoneyField
 
 from .menu import MenuItem
 
+if TYPE_CHECKING:
+    from .batch import MenuBatch
+    from .bulk import Summary
+
 __all__ = [
+    "BatchRequestSchema",
     "CounterAnswerSchema",
     "CounterRequestSchema",
     "ExpiryRunSchema",
@@ -20,6 +25,8 @@ __all__ = [
     "OfferCreateSchema",
     "OfferSchema",
     "PolicySchema",
+    "dump_batch",
+    "dump_summary",
 ]
 
 
@@ -80,6 +87,84 @@ def dump_item(item: MenuItem) -> dict[str, Any]:
     }
 
 
+def dump_summary(item: Summary, currency: str) -> dict[str, Any]:
+    """One ranked offer without its schedule: what a batch lists (``POST /menu`` of the
+    account gives the schedule, the same on the same day and policy version)."""
+
+    def cash(amount: Any) -> dict[str, str]:
+        return Money(amount, currency).as_json()
+
+    return {
+        "rank": item.rank,
+        "kind": item.kind,
+        "label": item.label,
+        "discount": str(item.discount),
+        "forgiven": cash(item.forgiven),
+        "upfront": cash(item.upfront),
+        "instalment": cash(item.instalment) if item.instalment is not None else None,
+        "term_months": item.term_months,
+        "effective_annual_rate": (
+            str(item.effective_annual_rate) if item.effective_annual_rate is not None else None
+        ),
+        "total_cost": cash(item.total),
+        "expires_on": item.expires_on.isoformat(),
+        "requires_approval": item.requires_approval,
+        "expected_recovery": item.expected_recovery.as_json(),
+    }
+
+
+def dump_batch(batch: MenuBatch, *, top: int | None) -> dict[str, Any]:
+    """A batch of menus: each account's best ``top`` offers (all when None), and the skipped."""
+    summaries: dict[int, list[dict[str, Any]]] = {}
+    items = []
+    for menu in batch.menus:
+        # Accounts sharing a computed menu share its dumped offers too.
+        offers = summaries.get(id(menu.items))
+        if offers is None:
+            currency = menu.facts.balance.currency
+            offers = [dump_summary(item, currency) for item in menu.items[:top]]
+            summaries[id(menu.items)] = offers
+        items.append(
+            {
+                "account_id": menu.facts.account_id,
+                "balance": menu.facts.balance.as_json(),
+                "bucket": menu.facts.bucket,
+                "rule": menu.rule,
+                "propensity": {"value": str(menu.propensity), "source": menu.propensity_source},
+                "offers": offers,
+            }
+        )
+    return {
+        "computed_on": batch.computed_on.isoformat(),
+        "policy_version": batch.policy_version,
+        "discount_rate": str(batch.discount_rate),
+        "items": items,
+        "skipped": [{"account_id": s.account_id, "reason": s.reason} for s in batch.skipped],
+        "next": batch.next_cursor,
+    }
+
+
+_ACCOUNT_ID = validate.Regexp(r"^[0-9a-f]{32}$", error="must be an account id (32 hex digits)")
+
+
+class BatchRequestSchema(Schema):
+    """A batch of menus: the named accounts, or a page of the tenant's open accounts."""
+
+    account_ids = fields.List(
+        fields.String(validate=_ACCOUNT_ID),
+        load_default=None,
+        validate=validate.Length(min=1, max=10_000),
+    )
+    cursor = fields.String(load_default=None, validate=_ACCOUNT_ID)
+    limit = fields.Integer(load_default=1000, strict=True, validate=validate.Range(1, 10_000))
+    top = fields.Integer(load_default=3, strict=True, validate=validate.Range(1, 100))
+
+    @validates_schema
+    def _names_or_pages(self, data: dict[str, Any], **_: Any) -> None:
+        if data.get("account_ids") is not None and data.get("cursor") is not None:
+            raise ValidationError("give account_ids or a cursor, not both", "cursor")
+
+
 class MenuSchema(Schema):
     """A computed menu (offers are not stored)."""
 
@@ -88,6 +173,7 @@ class MenuSchema(Schema):
     facts_source = fields.String()
     policy_version = fields.Integer()
     rule = fields.String(allow_none=True)
+    segment_source = fields.String(allow_none=True)
     propensity = fields.Function(
         lambda menu: {"value": str(menu.propensity), "source": menu.propensity_source}
     )

@@ -3,20 +3,24 @@
 Facts come from the ledger (``ledger.get_account``) when the caller names an ``account_id``;
 a tenant without the ledger gives them in the request instead. The propensity to pay comes
 from ``scoring.score`` (the tenant's champion ``propensity`` model) when scoring can answer,
-else from the tenant's stated ``default_propensity``. Modules meet only through actions.
+else from the tenant's stated ``default_propensity``. When the request names no segment,
+scoring's segment rules choose one (``scoring.segment``); when the tenant has the calendar,
+monthly due dates move to the next business day (``calendar.add_business_days``). Modules
+meet only through actions.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from almacen import ActionInputError, ActionUnavailableError, run_action
+from almacen.gateway.actions import find_action
 from almacen.gateway.errors import NotFoundError, UnprocessableError
 from almacen.gateway.money import Money
 
@@ -24,7 +28,14 @@ from .menu import Facts, MenuItem, OfferType, build_menu, offer_types
 from .policy import Rule, Terms, active_policy, choose_rule, load_document
 from .settings import settings_for
 
-__all__ = ["Menu", "menu_for"]
+__all__ = [
+    "Menu",
+    "business_day_roller",
+    "has_action",
+    "menu_for",
+    "propensity_for",
+    "segment_for",
+]
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -35,6 +46,8 @@ class Menu:
     facts_source: str
     policy_version: int
     rule: str | None
+    #: Where the segment that chose the rule came from: ``request``, ``scoring`` or None.
+    segment_source: str | None
     propensity: Decimal
     propensity_source: str
     discount_rate: Decimal
@@ -67,7 +80,21 @@ def _ledger_facts(session: Session, data: Mapping[str, Any]) -> Facts:
     )
 
 
-def _propensity(session: Session, facts: Facts, default: Decimal) -> tuple[Decimal, str]:
+def has_action(session: Session, name: str) -> bool:
+    """Whether the session's tenant may run action ``name`` (installed and subscribed)."""
+    registry = session.info.get("registry")
+    if registry is None:
+        return False
+    try:
+        find_action(registry, session, name)
+    except ActionUnavailableError:
+        return False
+    return True
+
+
+def propensity_for(session: Session, facts: Facts, default: Decimal) -> tuple[Decimal, str]:
+    """The account's propensity to pay from ``scoring.score`` (the champion ``propensity``
+    model), else ``default``; and which one it is (``scoring`` or ``default``)."""
     if facts.account_id is None:
         return default, "default"
     try:
@@ -76,12 +103,51 @@ def _propensity(session: Session, facts: Facts, default: Decimal) -> tuple[Decim
             "scoring.score",
             {"purpose": "propensity", "account_id": facts.account_id, "record": False},
         )
-    except (ActionUnavailableError, NotFoundError, UnprocessableError):
+    except (ActionUnavailableError, ActionInputError, NotFoundError, UnprocessableError):
         return default, "default"
     probability = scored.get("probability")
     if probability is None:
         return default, "default"
     return Decimal(str(probability)).quantize(Decimal("0.0001")), "scoring"
+
+
+def segment_for(session: Session, facts: Facts) -> str | None:
+    """The account's segment from scoring's rules (``scoring.segment``), or None when the
+    tenant has no scoring, no segment rules, or the account is not the ledger's.
+
+    ``scoring.segment`` keeps the assignment with history (recording only a change), as
+    segmenting the account anywhere else would.
+    """
+    if facts.account_id is None:
+        return None
+    data: dict[str, Any] = {"account_id": facts.account_id}
+    if facts.score is not None:
+        data["score"] = facts.score
+    try:
+        assigned = run_action(session, "scoring.segment", data)
+    except (ActionUnavailableError, ActionInputError, NotFoundError, UnprocessableError):
+        return None
+    segment = assigned.get("segment")
+    return str(segment) if segment else None
+
+
+def business_day_roller(session: Session) -> Callable[[dt.date], dt.date] | None:
+    """Moves a date to the next business day by the tenant's calendar, through
+    ``calendar.add_business_days`` (0 days: the day itself when it is a business day); None
+    when the tenant has no calendar. Answers are remembered for the roller's life."""
+    if not has_action(session, "calendar.add_business_days"):
+        return None
+    known: dict[dt.date, dt.date] = {}
+
+    def roll(day: dt.date) -> dt.date:
+        if day not in known:
+            answer = run_action(
+                session, "calendar.add_business_days", {"date": day.isoformat(), "days": 0}
+            )
+            known[day] = dt.date.fromisoformat(answer["result"])
+        return known[day]
+
+    return roll
 
 
 def menu_for(
@@ -125,11 +191,16 @@ def menu_for(
             f"{document['currency']}.",
             errors=[{"pointer": "/balance/currency", "detail": "not the policy's currency"}],
         )
+    segment_source = "request" if facts.segment is not None else None
+    if facts.segment is None:
+        segment = segment_for(session, facts)
+        if segment is not None:
+            facts, segment_source = dataclasses.replace(facts, segment=segment), "scoring"
     rule: Rule = choose_rule(
         document, segment=facts.segment, bucket=facts.bucket, score=facts.score
     )
     config = settings_for(session)
-    propensity, propensity_source = _propensity(session, facts, config["default_propensity"])
+    propensity, propensity_source = propensity_for(session, facts, config["default_propensity"])
     items = build_menu(
         rule.terms,
         facts,
@@ -137,12 +208,14 @@ def menu_for(
         propensity=propensity,
         discount_rate=config["discount_rate"],
         extra_types=[*offer_types(session), *extra_types],
+        business_day=business_day_roller(session),
     )
     return Menu(
         facts=facts,
         facts_source=source,
         policy_version=policy.version,
         rule=rule.name,
+        segment_source=segment_source,
         propensity=propensity,
         propensity_source=propensity_source,
         discount_rate=config["discount_rate"],

@@ -206,3 +206,40 @@ def test_actions_propose_counter_and_accept(app: Any, tenant: TenantHandle) -> N
         run_action(session, "offers.accept", {"offer_id": made["id"]})
     assert offer(tenant, made["id"])["status"] == "accepted"
     assert len(plans(tenant, account_id)) == 1
+
+
+def test_offers_are_listed_in_cursor_pages(
+    tenant: TenantHandle, other_tenant: TenantHandle
+) -> None:
+    account_id = ready(tenant)
+    made = [propose(tenant, account_id, kind) for kind in ("plan", "refinancing", "pay_in_full")]
+    first = tenant.get(f"{BASE}/offers", params={"limit": 2})
+    assert first.status_code == 200, first.text
+    page = first.json()
+    assert [o["id"] for o in page["items"]] == [m["id"] for m in made[:2]]
+    assert page["next"] is not None
+    rest = tenant.get(f"{BASE}/offers", params={"limit": 2, "cursor": page["next"]}).json()
+    assert [o["id"] for o in rest["items"]] == [made[2]["id"]] and rest["next"] is None
+    only = tenant.get(f"{BASE}/offers", params={"account_id": account_id, "status": "proposed"})
+    assert len(only.json()["items"]) == 3
+    # Another tenant given this tenant's cursor still sees only its own (no) offers.
+    theirs = other_tenant.get(f"{BASE}/offers", params={"cursor": page["next"]}).json()
+    assert theirs == {"items": [], "next": None}
+
+
+@pytest.mark.parametrize(
+    ("params", "where"),
+    [
+        ({"limit": 0}, "limit"),
+        ({"limit": 501}, "limit"),
+        ({"limit": "many"}, "limit"),
+        ({"cursor": "not-a-cursor"}, "cursor"),
+        ({"cursor": "WzEsMl0"}, "cursor"),  # base64 of [1,2]: not one this API issued
+        ({"status": "lost"}, "status"),
+    ],
+)
+def test_bad_list_parameters_are_named(
+    tenant: TenantHandle, params: dict[str, Any], where: str
+) -> None:
+    body = assert_problem(tenant.get(f"{BASE}/offers", params=params), 400)
+    assert where in str(body), body

@@ -1,4 +1,4 @@
-"""``/jobs/expiry``: expire the tenant's open offers past their expiry (emits events)."""
+"""``/jobs``: expire the tenant's open offers (emits events); menus of many accounts at once."""
 
 from __future__ import annotations
 
@@ -8,10 +8,11 @@ from almacen.gateway.db import utcnow
 from almacen.gateway.state import request_session
 
 from .. import lifecycle
-from ..schemas import ExpiryRunSchema
+from ..batch import menus_for_accounts
+from ..schemas import BatchRequestSchema, ExpiryRunSchema, dump_batch
 from .offers import _load
 
-__all__ = ["run_expiry"]
+__all__ = ["run_expiry", "run_menus"]
 
 
 def run_expiry(body: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -20,3 +21,16 @@ def run_expiry(body: dict[str, Any] | None = None) -> dict[str, Any]:
     as_of = data["as_of"] or utcnow().date()
     expired = lifecycle.expire_due(request_session(), as_of=as_of)
     return {"as_of": as_of.isoformat(), "expired": [offer.id for offer in expired]}
+
+
+def run_menus(body: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Ranked menus of the named accounts, or of a page of the tenant's open accounts."""
+    data = _load(BatchRequestSchema(), body or {}, "menu batch")
+    batch = menus_for_accounts(
+        request_session(),
+        account_ids=data["account_ids"],
+        cursor=data["cursor"],
+        limit=data["limit"],
+        today=utcnow().date(),
+    )
+    return dump_batch(batch, top=data["top"])

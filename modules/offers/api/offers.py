@@ -35,10 +35,17 @@ def create(body: dict[str, Any]) -> tuple[dict[str, Any], int]:
     return dict(_offer.dump(offer)), 201
 
 
-def search(account_id: str | None = None, status: str | None = None) -> dict[str, Any]:
-    """The tenant's offers, oldest first, of one account and/or status."""
-    offers = lifecycle.list_offers(request_session(), account_id=account_id, status=status)
-    return {"items": _offer.dump(offers, many=True)}
+def search(
+    limit: int = 50,
+    cursor: str | None = None,
+    account_id: str | None = None,
+    status: str | None = None,
+) -> dict[str, Any]:
+    """A page of the tenant's offers, oldest first, of one account and/or status."""
+    found = lifecycle.list_offers(
+        request_session(), account_id=account_id, status=status, limit=limit, cursor=cursor
+    )
+    return {"items": _offer.dump(found.items, many=True), "next": found.next_cursor}
 
 
 def get(offer_id: str) -> dict[str, Any]:
