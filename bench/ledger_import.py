@@ -7,7 +7,13 @@ Creates (and drops) a database ``almacen_bench_import`` next to the one in ``--u
 it, makes a tenant, builds a CSV of N rows (12 monthly instalments each: per row 1 debtor, 1
 contact point, 1 account, 12 instalments, 13 journal entries and 37 postings) and runs the
 import job as ``POST /imports`` does in the background, timing parse, validation and the
-write (one transaction) separately.
+write (one transaction) separately. Event delivery is left to ``almacen worker`` processes
+(``delivery: worker``), as in production and ``bench/ledger.py``: the import's 100,000
+``ledger.account_opened`` events are written, not delivered, in the timed part.
+
+Next to each wall-clock figure, the seconds of CPU this process spent (``cpu``): on a busy
+machine the wall clock moves with the neighbours, the CPU much less; the rest of the wall
+clock of the job is mostly PostgreSQL writing (COPY, indexes, foreign-key checks).
 """
 
 from __future__ import annotations
@@ -56,7 +62,13 @@ def main() -> None:
         connection.execute(text(f'CREATE DATABASE "{NAME}"'))
     url = make_url(args.url).set(database=NAME).render_as_string(hide_password=False)
     try:
-        app = create_app({"database_url": url, "admin_token": "bench-admin-token-0123456789abcd"})
+        app = create_app(
+            {
+                "database_url": url,
+                "admin_token": "bench-admin-token-0123456789abcd",
+                "delivery": "worker",
+            }
+        )
         gateway = gateway_of(app)
         migrate.upgrade(gateway.db.engine, gateway.registry.modules.values())
         for rows in args.rows:
@@ -69,21 +81,24 @@ def main() -> None:
             parsed = onboarding.parse(document, "csv")
             parse_s = time.perf_counter() - started
             job = onboarding.create_job(gateway.db, tenant.id, source="csv", rows_total=rows)
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             validated = onboarding.validate_rows(parsed, today=accounts.today())
             validate_s = time.perf_counter() - started
+            validate_cpu = time.process_time() - cpu
             del validated
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             onboarding.run_job(gateway.db, tenant.id, job.id, parsed, today=accounts.today())
             total_s = time.perf_counter() - started
+            total_cpu = time.process_time() - cpu
             with gateway.db.session(tenant_id=tenant.id) as session:
                 done = session.get(ImportJob, job.id)
                 assert done is not None
                 status, imported = done.status, done.rows_imported
             print(
                 f"{rows:>7,} rows: {status}, {imported:,} imported; parse {parse_s:.1f} s, "
-                f"validate {validate_s:.1f} s, job (validate + write) {total_s:.1f} s, "
-                f"{rows / total_s:,.0f} rows/s"
+                f"validate {validate_s:.1f} s (cpu {validate_cpu:.1f} s), job (validate + write) "
+                f"{total_s:.1f} s (cpu {total_cpu:.1f} s), {rows / total_s:,.0f} rows/s; "
+                f"goal for 100,000 rows: under 60 s"
             )
         gateway.db.dispose()
     finally:

@@ -7,6 +7,7 @@ an ORM object per row would cost more than the database does.
 from __future__ import annotations
 
 import json
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import JSON, insert
@@ -43,12 +44,19 @@ def bulk_insert(session: Session, model: type[Any], rows: list[dict[str, Any]]) 
         columns = list(rows[0])
         as_json = {name for name in columns if isinstance(table.c[name].type, JSON)}
         names = ", ".join(f'"{name}"' for name in columns)
+        # One C-level call per row picks its values in column order (a tuple even for one).
+        values = itemgetter(*columns) if len(columns) > 1 else (lambda row: (row[columns[0]],))
         with (
             driver.cursor() as cursor,
             cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy,
         ):
+            write = copy.write_row
+            if not as_json:
+                for row in rows:
+                    write(values(row))
+                return
             for row in rows:
-                copy.write_row(
+                write(
                     [
                         json.dumps(row[name])
                         if name in as_json and row[name] is not None

@@ -16,9 +16,10 @@ for the snapshot rows it inserts from a SELECT; both are compiled per dialect be
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import (
@@ -54,6 +55,8 @@ __all__ = [
 ]
 
 _RECEIVABLE = list(RECEIVABLE_BOOKS.values())
+#: PostgreSQL's ``work_mem`` while the job aggregates the journal (see :func:`_room_to_aggregate`).
+AGGREGATE_WORK_MEM = "256MB"
 # Ids per IN list: well under SQLite's 32,766 bound parameters and PostgreSQL's 65,535.
 _CHUNK = 5000
 
@@ -303,22 +306,23 @@ def run_aging(session: Session, *, as_of: dt.date, config: Mapping[str, Any]) ->
         .where(open_now)
         .subquery("aged")
     )
-    session.execute(
-        insert(AgingSnapshot).from_select(
-            ["id", "tenant_id", "account_id", "as_of", "days_past_due", "bucket", "balance"],
-            select(
-                _RandomId(),
-                aged.c.tenant_id,
-                aged.c.account_id,
-                day,
-                aged.c.days_past_due,
-                _bucket_case(aged.c.days_past_due, buckets),
-                aged.c.balance,
+    with _room_to_aggregate(session):
+        session.execute(
+            insert(AgingSnapshot).from_select(
+                ["id", "tenant_id", "account_id", "as_of", "days_past_due", "bucket", "balance"],
+                select(
+                    _RandomId(),
+                    aged.c.tenant_id,
+                    aged.c.account_id,
+                    day,
+                    aged.c.days_past_due,
+                    _bucket_case(aged.c.days_past_due, buckets),
+                    aged.c.balance,
+                ),
             ),
-        ),
-        # Every condition of the SELECT above names the tenant (see _figures and open_now).
-        execution_options={"all_tenants": True},
-    )
+            # Every condition of the SELECT above names the tenant (see _figures and open_now).
+            execution_options={"all_tenants": True},
+        )
 
     # 2. What moved, and how many are where.
     todays = and_(
@@ -383,6 +387,24 @@ def run_aging(session: Session, *, as_of: dt.date, config: Mapping[str, Any]) ->
             .execution_options(synchronize_session=False)
         )
     return AgingReport(as_of=as_of, counts=counts, changed=changed, charged_off=charged_off)
+
+
+@contextlib.contextmanager
+def _room_to_aggregate(session: Session) -> Iterator[None]:
+    """On PostgreSQL, raise ``work_mem`` for the block, within the transaction only.
+
+    Grouping the postings of 100,000 accounts per instalment makes over a million groups:
+    with the default 4 MB the hash aggregate spills to disk in batches. The setting is
+    transaction-local (``set_config(..., true)``): a rollback undoes it, and it is put back
+    when the block ends.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        yield
+        return
+    previous = session.execute(select(func.current_setting("work_mem"))).scalar_one()
+    session.execute(select(func.set_config("work_mem", AGGREGATE_WORK_MEM, True)))
+    yield
+    session.execute(select(func.set_config("work_mem", previous, True)))
 
 
 def _forget_loaded_accounts(session: Session) -> None:

@@ -24,6 +24,7 @@ __all__ = [
     "Leg",
     "UnbalancedEntryError",
     "balances",
+    "kept_legs",
     "outstanding_by_instalment",
     "post_entry",
     "reverse_entry",
@@ -66,10 +67,7 @@ def post_entry(
 
     :raises UnbalancedEntryError: when the legs do not sum to zero, or there are none.
     """
-    kept = [leg for leg in legs if leg.amount != 0]
-    total = sum((leg.amount for leg in kept), Decimal(0))
-    if not kept or total != 0:
-        raise UnbalancedEntryError(f"a {kind} entry must balance; its legs sum to {total}")
+    kept = kept_legs(kind, legs)
     entry = JournalEntry(
         account_id=account.id,
         kind=kind,
@@ -92,6 +90,18 @@ def post_entry(
     session.add(entry)
     session.flush()
     return entry
+
+
+def kept_legs(kind: str, legs: Sequence[Leg]) -> list[Leg]:
+    """``legs`` without zeros, after checking they balance (what every entry writes).
+
+    :raises UnbalancedEntryError: when they do not sum to zero, or there are none.
+    """
+    kept = [leg for leg in legs if leg.amount != 0]
+    total = sum((leg.amount for leg in kept), Decimal(0))
+    if not kept or total != 0:
+        raise UnbalancedEntryError(f"a {kind} entry must balance; its legs sum to {total}")
+    return kept
 
 
 def reverse_entry(

@@ -26,7 +26,7 @@ from almacen.gateway.errors import ConflictError, NotFoundError, UnprocessableEr
 from almacen.gateway.money import Money
 from almacen.gateway.pagination import DEFAULT_LIMIT, Page, paginate
 
-from . import allocation, events, journal, plans, promises
+from . import allocation, events, journal, payment_sql, plans, promises
 from .accounts import currency_mismatch, get_account, lock_account, money, today
 from .models import Account, Instalment, JournalEntry, Payment, Posting
 
@@ -156,11 +156,20 @@ def post_payment(
     :raises UnprocessableError: for a non-positive amount, another currency, a date in the
         future or before the account was opened, or an unknown allocation strategy.
     """
-    account = lock_account(session, account_id)
+    # The hot path's Core statements do not autoflush: write what the caller left pending
+    # (a plan installed in the same transaction, say) before reading.
+    session.flush()
+    account = payment_sql.lock(session, account_id)
+    if account is None:
+        raise NotFoundError(f"no account {account_id}")
     fingerprint = _fingerprint(account.id, amount, received_on, channel)
-    existing = _by_external_id(session, external_id)
-    if existing is not None:
-        return _replay(session, existing, fingerprint)
+    # After the lock, so that a payment committed while we waited for it is seen, and
+    # balances are those the lock now protects.
+    check, rows = payment_sql.read(session, account.id, external_id, received_on)
+    if check.existing is not None:
+        existing = _by_external_id(session, external_id)
+        if existing is not None:
+            return _replay(session, existing, fingerprint)
     if amount.currency != account.currency:
         raise currency_mismatch(amount.currency, account.currency, "/amount/currency")
     if amount.amount <= 0:
@@ -170,7 +179,6 @@ def post_payment(
     if received_on < account.originated_on:
         raise _fault("/received_on", "must not be before the account's origination")
 
-    rows = journal.outstanding_by_instalment(session, [account.id], as_of=received_on)[account.id]
     dues = allocation.dues_from_outstanding(rows)
     strategy = allocation.resolve_strategy(config["allocation"], extra=strategies)
     parts = _checked(
@@ -187,28 +195,27 @@ def post_payment(
     ]
     if excess:
         legs.append(journal.Leg("credit", -excess))
+    # Transient: never added to the session. It is what the answer and the event show, and
+    # its row is written with Core INSERTs (no unit-of-work flush on the hot path).
+    payment = Payment(
+        account_id=account.id,
+        external_id=external_id,
+        amount=amount.amount,
+        currency=amount.currency,
+        received_on=received_on,
+        channel=channel,
+        fingerprint=fingerprint,
+        reversal_entry_id=None,
+    )
     try:
         with session.begin_nested():
-            entry = journal.post_entry(
+            written = payment_sql.insert_payment(
                 session,
-                account,
-                kind="payment",
-                effective_on=received_on,
+                payment,
+                currency=account.currency,
                 legs=legs,
                 memo=f"payment {external_id}"[:200],
             )
-            payment = Payment(
-                account_id=account.id,
-                external_id=external_id,
-                amount=amount.amount,
-                currency=amount.currency,
-                received_on=received_on,
-                channel=channel,
-                fingerprint=fingerprint,
-                entry_id=entry.id,
-            )
-            session.add(payment)
-            session.flush()
     except IntegrityError:
         # Another transaction posted this external id (to another account, or its commit
         # landed between our check and our insert): answer as if we had come second.
@@ -217,18 +224,23 @@ def post_payment(
             raise
         return _replay(session, existing, fingerprint)
     events.payment_posted(session, payment)
-    promises.evaluate_promises(session, as_of=received_on, config=config, account_id=account.id)
-    # A payment may complete a plan or settlement (and settle the account); only the aging
-    # job judges plans broken.
-    plans.evaluate_plans(
-        session, as_of=received_on, config=config, account_id=account.id, judge_breaks=False
-    )
+    if check.promised:
+        promises.evaluate_promises(session, as_of=received_on, config=config, account_id=account.id)
+    if check.planned:
+        # A payment may complete a plan or settlement (and settle the account); only the
+        # aging job judges plans broken.
+        plans.evaluate_plans(
+            session, as_of=received_on, config=config, account_id=account.id, judge_breaks=False
+        )
     owed = sum((due.outstanding for due in dues), Decimal(0))
     if account.status == "open" and owed - (amount.amount - excess) == 0:
-        plans.pay_off(session, account, day=received_on, credit=excess)
+        # Read again as an object: a plan completed above may have settled it already.
+        settling = lock_account(session, account.id)
+        if settling.status == "open":
+            plans.pay_off(session, settling, day=received_on, credit=excess)
     # Built from what is in hand rather than read back: this runs under the account's lock.
     numbers = {due.instalment_id: due.number for due in dues}
-    return PaymentResult(view=_view(payment, entry.postings, numbers), replayed=False)
+    return PaymentResult(view=_view(payment, written, numbers), replayed=False)
 
 
 def view_of(session: Session, payments: Sequence[Payment]) -> list[PaymentView]:
@@ -256,7 +268,9 @@ def view_of(session: Session, payments: Sequence[Payment]) -> list[PaymentView]:
 _COMPONENTS = {book: component for component, book in journal.RECEIVABLE_BOOKS.items()}
 
 
-def _view(payment: Payment, legs: Sequence[Posting], numbers: Mapping[str, int]) -> PaymentView:
+def _view(
+    payment: Payment, legs: Sequence[Posting | journal.Leg], numbers: Mapping[str, int]
+) -> PaymentView:
     parts = [
         AllocatedPart(
             instalment_id=leg.instalment_id,

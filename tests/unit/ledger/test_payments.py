@@ -17,10 +17,11 @@ import pytest
 
 from almacen import hookimpl
 from almacen.gateway.app import gateway_of
-from almacen.gateway.errors import ConflictError, UnprocessableError
+from almacen.gateway.errors import ConflictError, NotFoundError, UnprocessableError
 from almacen.gateway.money import Money
 from almacen.modules.ledger import accounts, actions, debtors, journal, payments
 from almacen.modules.ledger.allocation import Allocation, Due
+from almacen.modules.ledger.schemas import PaymentSchema
 from tests.common.ledger import LedgerWorld, ledger_world
 
 D = Decimal
@@ -147,6 +148,38 @@ def test_strategies_come_from_the_registry_hook(app: Any) -> None:
     finally:
         registry.manager.unregister(plugin)
     assert actions.plugin_strategies() == []  # outside an app
+
+
+def test_payments_stay_within_their_tenant(world: LedgerWorld) -> None:
+    """The payment path's statements name the tenant themselves: another tenant's session
+    neither finds the account nor sees its payments' external ids."""
+    first, second = world.new_tenant(), world.new_tenant()
+    theirs, ours = open_loan(first), open_loan(second)
+    paid = post(first, theirs, "150.00", external_id="same-id")
+    with pytest.raises(NotFoundError):
+        post(second, theirs, "10.00", external_id="other-id")
+    # The same external id is new in the second tenant: posted, not replayed nor refused.
+    result = post(second, ours, "20.00", external_id="same-id")
+    assert not result.replayed
+    assert result.view.payment.id != paid.view.payment.id
+    assert [(p.number, p.amount.amount) for p in result.view.allocations] == [(1, D("20.00"))]
+    # Nothing was written to the first tenant's account by the refused payment.
+    assert journal.receivable(journal.balances(first, theirs.id))["principal"] == D("150.00")
+
+
+def test_the_answer_matches_what_was_written(world: LedgerWorld) -> None:
+    """The payment is answered from what was in hand; reading it back gives the same."""
+    session = world.new_tenant()
+    account = open_loan(session)
+    posted = post(session, account, "350.00").view
+    (listed,) = payments.list_payments(session, account.id).items
+    assert PaymentSchema().dump(listed) == PaymentSchema().dump(posted)
+    assert posted.credit == cop("50.00")
+    assert [(p.number, p.amount.amount) for p in posted.allocations] == [
+        (1, D("100.00")),
+        (2, D("100.00")),
+        (3, D("100.00")),
+    ]
 
 
 def test_reversal(world: LedgerWorld) -> None:
