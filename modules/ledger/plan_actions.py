@@ -25,6 +25,16 @@ def install_plan(session: Session, tenant_id: str, data: Mapping[str, Any]) -> P
         data["account_id"],
         count=data["count"],
         first_due=data["first_due"],
+        instalments=None
+        if data.get("instalments") is None
+        else [
+            plans.PlanInstalment(
+                due_on=row["due_on"],
+                principal=row["principal"],
+                interest=row.get("interest"),
+            )
+            for row in data["instalments"]
+        ],
         down_payment=data.get("down_payment"),
         down_payment_due=data.get("down_payment_due"),
         annual_rate=data.get("annual_rate"),

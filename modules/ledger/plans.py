@@ -58,7 +58,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from almacen.gateway.amortisation import french_schedule
+from almacen.gateway.amortisation import ScheduledInstalment, french_schedule
 from almacen.gateway.db import utcnow
 from almacen.gateway.errors import ConflictError, UnprocessableError
 from almacen.gateway.money import Money, currency_exponent
@@ -71,6 +71,7 @@ from .models import Account, Dispute, Instalment, JournalEntry, Plan, Posting
 __all__ = [
     "DISPUTE_OUTCOMES",
     "PlanChange",
+    "PlanInstalment",
     "apply_settlement",
     "evaluate_plans",
     "install_plan",
@@ -240,13 +241,57 @@ def _fill(
 # -- plans ---------------------------------------------------------------------------------
 
 
+@dataclasses.dataclass(frozen=True)
+class PlanInstalment:
+    """One instalment of an explicit plan schedule (see :func:`install_plan`)."""
+
+    due_on: dt.date
+    principal: Money
+    interest: Money | None = None
+
+
+def _explicit_schedule(
+    instalments: Sequence[PlanInstalment], currency: str, day: dt.date
+) -> list[ScheduledInstalment]:
+    """Check an explicit schedule's currency, dates and amounts; its rows, numbered."""
+    if len(instalments) > _MAX_INSTALMENTS:
+        raise _fault("/instalments", f"must be 1 to {_MAX_INSTALMENTS} instalments")
+    rows: list[ScheduledInstalment] = []
+    previous = day
+    for index, row in enumerate(instalments):
+        interest = row.interest or Money(Decimal(0), currency)
+        for name, money in (("principal", row.principal), ("interest", interest)):
+            if money.currency != currency:
+                raise currency_mismatch(money.currency, currency, f"/instalments/{index}/{name}")
+        if row.principal.amount <= 0:
+            raise _fault(f"/instalments/{index}/principal/amount", "must be positive")
+        if interest.amount < 0:
+            raise _fault(f"/instalments/{index}/interest/amount", "must not be negative")
+        if row.due_on <= previous:
+            raise _fault(
+                f"/instalments/{index}/due_on",
+                f"must be after {previous} (the plan's first day, then each earlier instalment)",
+            )
+        previous = row.due_on
+        rows.append(
+            ScheduledInstalment(
+                number=index + 1,
+                due_on=row.due_on,
+                principal=row.principal.amount,
+                interest=interest.amount,
+            )
+        )
+    return rows
+
+
 def install_plan(
     session: Session,
     account_id: str,
     *,
-    count: int,
-    first_due: dt.date,
+    count: int | None,
+    first_due: dt.date | None,
     config: Mapping[str, Any],
+    instalments: Sequence[PlanInstalment] | None = None,
     down_payment: Money | None = None,
     down_payment_due: dt.date | None = None,
     annual_rate: Decimal | None = None,
@@ -254,8 +299,12 @@ def install_plan(
 ) -> Plan:
     """Replace the account's open schedule with a payment plan (see the module docstring).
 
-    :param count: monthly instalments after the down payment, 1 to 600.
+    :param count: monthly instalments after the down payment, 1 to 600 (French schedule).
     :param first_due: the first monthly instalment's due date, after ``on``.
+    :param instalments: instead of ``count`` and ``first_due``, the exact schedule agreed
+        elsewhere (an offer's step-up plan, due dates moved to business days): due dates
+        rising after ``on``, principals summing exactly to what is owed less the down
+        payment, and the interest each adds.
     :param config: the tenant's ledger configuration (``waterfall``, ``refinancing_rate``).
     :param down_payment: due on ``down_payment_due`` (default ``on``), before ``first_due``.
     :param annual_rate: refinancing rate (a fraction); default the tenant's.
@@ -272,6 +321,11 @@ def install_plan(
     if down_payment is not None and down_payment.currency != currency:
         raise currency_mismatch(down_payment.currency, currency, "/down_payment/currency")
     _refuse_if_busy(session, account)
+    explicit = _explicit_schedule(instalments, currency, day) if instalments else None
+    if explicit is not None:
+        count, first_due = len(explicit), explicit[0].due_on
+    if count is None or first_due is None:
+        raise _fault("/instalments", "give count and first_due, or the instalments themselves")
     if not 1 <= count <= _MAX_INSTALMENTS:
         raise _fault("/count", f"must be 1 to {_MAX_INSTALMENTS}")
     if first_due <= day:
@@ -303,13 +357,23 @@ def install_plan(
             f"must be less than what is owed ({_text(total, currency)}), so the instalments "
             "cover the rest",
         )
-    rows = french_schedule(
-        total - down,
-        annual_rate=rate,
-        count=count,
-        first_due=first_due,
-        exponent=currency_exponent(currency),
-    )
+    if explicit is None:
+        rows = french_schedule(
+            total - down,
+            annual_rate=rate,
+            count=count,
+            first_due=first_due,
+            exponent=currency_exponent(currency),
+        )
+    else:
+        rows = explicit
+        scheduled = sum((row.principal for row in rows), Decimal(0))
+        if scheduled != total - down:
+            raise _fault(
+                "/instalments",
+                f"the principals sum to {_text(scheduled, currency)}, but the plan must repay "
+                f"exactly {_text(total - down, currency)} (what is owed less the down payment)",
+            )
 
     cancelled = cancel_future_interest(session, account, old_ids, after=day)
     owed = _owed(session, old_ids)  # everything, now that later interest is cancelled

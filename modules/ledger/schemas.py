@@ -4,7 +4,9 @@ and the payloads of its events. Money is always ``{"amount": "88.85", "currency"
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from almacen.gateway.money import Money, MoneyField
 
@@ -342,15 +344,38 @@ class DisputeSchema(Schema):
     resolved_at = fields.AwareDateTime(allow_none=True)
 
 
+class PlanInstalmentInputSchema(Schema):
+    """One instalment of an explicit plan schedule: what it repays and the interest on top."""
+
+    due_on = fields.Date(required=True)
+    principal = MoneyField(required=True)
+    interest = MoneyField(load_default=None)
+
+
 class InstallPlanInputSchema(Schema):
-    """Input of ``ledger.install_plan``."""
+    """Input of ``ledger.install_plan``: ``count`` and ``first_due`` for a French schedule,
+    or ``instalments`` for an exact one (a step-up plan, due dates moved to business days)."""
 
     account_id = fields.String(required=True, validate=_ID)
-    count = fields.Integer(required=True, strict=True, validate=validate.Range(1, 600))
-    first_due = fields.Date(required=True)
+    count = fields.Integer(load_default=None, strict=True, validate=validate.Range(1, 600))
+    first_due = fields.Date(load_default=None)
+    instalments = fields.List(
+        fields.Nested(PlanInstalmentInputSchema),
+        load_default=None,
+        validate=validate.Length(1, 600),
+    )
     down_payment = MoneyField(load_default=None)
     down_payment_due = fields.Date(load_default=None)
     annual_rate = fields.Decimal(load_default=None, validate=validate.Range(0, 10))
+
+    @validates_schema
+    def _one_schedule(self, data: dict[str, Any], **_: Any) -> None:
+        if data.get("instalments") is None and (
+            data.get("count") is None or data.get("first_due") is None
+        ):
+            raise ValidationError(
+                "give count and first_due, or the instalments themselves", "instalments"
+            )
 
 
 class ApplySettlementInputSchema(Schema):

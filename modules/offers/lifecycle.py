@@ -233,11 +233,19 @@ def _install(session: Session, offer: StoredOffer) -> str | None:
     upfront = Decimal(terms["upfront"]["amount"])
     forgiven = Decimal(terms["forgiven"]["amount"])
     try:
-        if offer.kind in PLAN_KINDS and instalments:
+        if instalments and (offer.kind in PLAN_KINDS or offer.kind not in LUMP_KINDS):
+            # The schedule the debtor accepted, row for row: its due dates (moved to business
+            # days), its amounts (a plugin's step-up plan) and the interest each carries.
             data: dict[str, Any] = {
                 "account_id": offer.account_id,
-                "count": len(instalments),
-                "first_due": instalments[0]["due_on"],
+                "instalments": [
+                    {
+                        "due_on": row["due_on"],
+                        "principal": row["principal"],
+                        "interest": row["interest"],
+                    }
+                    for row in instalments
+                ],
                 "annual_rate": terms["annual_rate"],
             }
             if upfront > 0:

@@ -29,7 +29,7 @@ from almacen.gateway.money import Money
 from almacen.modules.offers.menu import Facts, build_menu, required_upfront, violations
 from almacen.modules.offers.policy import Terms
 from tests.common.actors import Admin, TenantHandle
-from tests.common.ledger import money
+from tests.common.ledger import money, new_account
 
 REPO = Path(__file__).resolve().parents[2]
 STEPUP = REPO / "plugins" / "almacen-stepup"
@@ -112,6 +112,34 @@ def test_step_up_plans_appear_in_the_menu(stepup_client: Any, admin: Admin) -> N
     assert six["effective_annual_rate"] == "0.000000"
     # Three months, no step yet: 300.00 each.
     assert [row["amount"]["amount"] for row in steps[3]["schedule"]][1:] == ["300.00"] * 3
+
+
+def test_accepting_a_step_up_installs_its_schedule_in_the_ledger(
+    stepup_client: Any, admin: Admin
+) -> None:
+    operator = Admin(stepup_client, admin.headers["X-API-Key"])
+    tenant: TenantHandle = operator.new_tenant(modules=["offers", "ledger"])
+    assert tenant.put(f"{BASE}/policy", json=policy()).status_code == 201
+    account_id = new_account(tenant)["id"]
+    made = tenant.post(
+        f"{BASE}/offers", json={"account_id": account_id, "kind": "step_up", "count": 6}
+    )
+    assert made.status_code == 201, made.text
+    offered = [row for row in made.json()["terms"]["schedule"] if row["number"] > 0]
+    accepted = tenant.post(f"{BASE}/offers/{made.json()['id']}/accept")
+    assert accepted.status_code == 200, accepted.text
+    plan_id = accepted.json()["ledger_plan_id"]
+    assert plan_id, "a step-up plan must be installed, not only marked accepted"
+    [plan] = tenant.get(f"/v1/ledger/accounts/{account_id}/plans").json()["items"]
+    assert plan["id"] == plan_id
+    # The ledger holds the rising instalments the debtor accepted, not a level schedule.
+    installed = [(row["due_on"], row["amount"]) for row in plan["terms"]["instalments"]]
+    # 10 % upfront (a down payment due on the ledger's first day), then the six steps.
+    [upfront] = [r for r in made.json()["terms"]["schedule"] if r["number"] == 0]
+    assert installed[0][1] == upfront["amount"]["amount"]
+    assert installed[1:] == [(r["due_on"], r["amount"]["amount"]) for r in offered]
+    amounts = [Decimal(amount) for _, amount in installed[1:]]
+    assert amounts[3] > amounts[0], "the instalments rise after the first step"
 
 
 fractions = st.decimals(min_value=0, max_value=Decimal("0.99"), places=2)

@@ -134,6 +134,71 @@ def test_install_refuses_without_writing(world: LedgerWorld) -> None:
         install(session, account)
 
 
+def cop(amount: str) -> Money:
+    return Money(D(amount), "COP")
+
+
+def test_explicit_schedule_is_installed_row_for_row(world: LedgerWorld) -> None:
+    session = world.new_tenant()
+    account = open_loan(session)
+    # 1,019.21 owed on 20 March (see the module docstring): 19.21 down, then a step-up of
+    # 300.00, 300.00, 400.00 on business days chosen elsewhere, the last with 5.00 interest.
+    rows = [
+        plans.PlanInstalment(dt.date(2026, 4, 30), cop("300.00")),
+        plans.PlanInstalment(dt.date(2026, 6, 1), cop("300.00")),
+        plans.PlanInstalment(dt.date(2026, 6, 30), cop("400.00"), cop("5.00")),
+    ]
+    plan = install(
+        session,
+        account,
+        count=None,
+        first_due=None,
+        instalments=rows,
+        down_payment=cop("19.21"),
+    )
+    assert [(i["due_on"], i["amount"]) for i in plan.terms["instalments"]] == [
+        ("2026-03-20", "19.21"),
+        ("2026-04-30", "300.00"),
+        ("2026-06-01", "300.00"),
+        ("2026-06-30", "405.00"),
+    ]
+    # Everything owed at the end of time: 1,019.21 plus the plan's own 5.00 of interest.
+    assert sum(owed(session, account.id).values(), D(0)) == D("1024.21")
+
+
+@pytest.mark.parametrize(
+    ("rows", "pointer"),
+    [
+        # The principals sum to 1,000.00, not the 1,019.21 owed.
+        ([("2026-04-30", "500.00", None), ("2026-05-30", "500.00", None)], "/instalments"),
+        # Dates must rise after the plan's first day.
+        ([("2026-04-30", "519.21", None), ("2026-04-30", "500.00", None)], "/instalments/1/due_on"),
+        ([("2026-03-20", "1019.21", None)], "/instalments/0/due_on"),
+        (
+            [("2026-04-30", "1019.21", None), ("2026-05-30", "0.00", None)],
+            "/instalments/1/principal/amount",
+        ),
+        ([("2026-04-30", "1019.21", "-1.00")], "/instalments/0/interest/amount"),
+    ],
+)
+def test_bad_explicit_schedule_is_refused_without_writing(
+    world: LedgerWorld, rows: list[tuple[str, str, str | None]], pointer: str
+) -> None:
+    session = world.new_tenant()
+    account = open_loan(session)
+    count = session.scalar(select(func.count()).select_from(JournalEntry))
+    given = [
+        plans.PlanInstalment(
+            dt.date.fromisoformat(due), cop(principal), None if interest is None else cop(interest)
+        )
+        for due, principal, interest in rows
+    ]
+    with pytest.raises(UnprocessableError) as raised:
+        install(session, account, count=None, first_due=None, instalments=given)
+    assert [error["pointer"] for error in raised.value.errors] == [pointer]
+    assert session.scalar(select(func.count()).select_from(JournalEntry)) == count
+
+
 def test_completed_when_the_plan_is_paid(world: LedgerWorld) -> None:
     session = world.new_tenant()
     account = open_loan(session)
