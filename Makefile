@@ -8,10 +8,10 @@ PYTEST_WORKERS ?= 2
 .PHONY: install demo serve test test-sqlite test-postgres lint bench clean
 
 # The venv is rebuilt when the packaging files change.
-$(BIN)/.installed: pyproject.toml setup.cfg plugins/almacen-calendar/pyproject.toml plugins/almacen-gbm/pyproject.toml
+$(BIN)/.installed: pyproject.toml setup.cfg plugins/almacen-calendar/pyproject.toml plugins/almacen-gbm/pyproject.toml plugins/almacen-stepup/pyproject.toml plugins/almacen-apprise/pyproject.toml plugins/almacen-paylink/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]' -e plugins/almacen-calendar -e plugins/almacen-gbm
+	$(BIN)/python -m pip install --quiet -e '.[test]' -e plugins/almacen-calendar -e plugins/almacen-gbm -e plugins/almacen-stepup -e plugins/almacen-apprise -e plugins/almacen-paylink
 	touch $@
 
 install: $(BIN)/.installed

@@ -5,6 +5,7 @@ Errors print one line on stderr and exit non-zero; no tracebacks.
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import subprocess
@@ -22,7 +23,8 @@ from . import migrate
 from .app import create_app, gateway_of
 from .errors import AlmacenError, NotFoundError
 from .logs import configure_logging
-from .settings import SettingsError
+from .plugins import PluginRegistry, registry_from
+from .settings import Settings, SettingsError
 from .specs import merge_documents
 from .state import Gateway
 from .tenancy import service
@@ -410,8 +412,65 @@ def services_list(tenant_ref: str) -> None:
             click.echo(f"{row.name}\t{row.status}\tv{row.active_version}")
 
 
+# -- plugin commands -----------------------------------------------------------------------
+
+
+def add_plugin_commands(group: click.Group, registry: PluginRegistry) -> list[str]:
+    """Add what plugins return from ``almacen_register_commands`` to ``group``.
+
+    A command whose name is taken (by the gateway or an earlier plugin), a result that is
+    not a click command, or a plugin that raises is skipped. Returns one warning per skip.
+    """
+    warnings: list[str] = []
+    for plugin, commands in registry.call_each("almacen_register_commands"):
+        for command in commands:
+            if not isinstance(command, click.Command) or not command.name:
+                warnings.append(f"plugin {plugin}: {command!r} is not a named click command")
+                continue
+            existing = group.commands.get(command.name)
+            if existing is command or _same_command(existing, command):
+                group.add_command(command)  # the same plugin's, asked again (or re-imported)
+                continue
+            if existing is not None:
+                warnings.append(f"plugin {plugin}: command {command.name!r} is taken; skipped")
+                continue
+            group.add_command(command)
+    warnings += [
+        f"plugin {failure.name}: {failure.error}"
+        for failure in registry.failures
+        if failure.stage == "almacen_register_commands"
+    ]
+    return warnings
+
+
+def _same_command(existing: click.Command | None, command: click.Command) -> bool:
+    """Whether two commands are one function's (a plugin module imported twice)."""
+    if existing is None or existing.callback is None or command.callback is None:
+        return False
+    return (existing.callback.__module__, existing.callback.__qualname__) == (
+        command.callback.__module__,
+        command.callback.__qualname__,
+    )
+
+
+def _load_plugin_commands() -> None:
+    """Add the installed plugins' commands to ``almacen`` (warnings on stderr, never fatal)."""
+    try:
+        settings = Settings.load(None)
+        registry = registry_from(
+            extra=[(name, importlib.import_module(name)) for name in settings.extra_plugins],
+            load_entrypoints=settings.load_entrypoints,
+            blocked=settings.blocked_plugins,
+        )
+    except Exception:
+        return  # the command that needs settings or plugins reports the problem itself
+    for warning in add_plugin_commands(cli, registry):
+        click.echo(f"warning: {warning}", err=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit status."""
+    _load_plugin_commands()
     try:
         cli.main(args=argv, prog_name="almacen", standalone_mode=False)
     except click.exceptions.Abort:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from .markers import hookspec
 
 if TYPE_CHECKING:
+    import click
     import connexion
     from sqlalchemy.orm import Session
 
@@ -127,4 +128,18 @@ def almacen_worker_tasks(db: Database, settings: Settings) -> Iterable[Callable[
     :param db: the gateway's database.
     :param settings: the gateway's settings.
     :return: an iterable of callables, or None.
+    """
+
+
+@hookspec
+def almacen_register_commands() -> Iterable[click.Command] | None:
+    """Add commands to the ``almacen`` command line (``almacen bots evaluate``).
+
+    Called once each time ``almacen`` runs, before it parses its arguments. Return
+    ``click`` commands or groups; each is added under its own name. A name the gateway
+    already uses (``serve``, ``db``, ...) or that an earlier plugin took is skipped with a
+    warning on stderr, and so is a plugin that raises. Import heavy things inside the
+    command, not at module level: every ``almacen`` invocation loads the plugins.
+
+    :return: an iterable of :class:`click.Command`, or None.
     """

@@ -7,7 +7,7 @@ the hook specs it offers (``almacen_notifications_channels``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from importlib.resources import files
 from typing import TYPE_CHECKING
 
@@ -16,7 +16,9 @@ from almacen import Action, EventType, Module, __version__, hookimpl
 from .config import NotificationsConfigSchema
 
 if TYPE_CHECKING:
+    from almacen.gateway.db import Database
     from almacen.gateway.plugins import PluginRegistry
+    from almacen.gateway.settings import Settings
 
 
 @hookimpl
@@ -62,3 +64,11 @@ def almacen_register_events() -> Iterable[EventType]:
     from . import events
 
     return list(events.ALL)
+
+
+@hookimpl
+def almacen_worker_tasks(db: Database, settings: Settings) -> Iterable[Callable[[], int]]:
+    """The send loop: each worker cycle sends a batch of due messages."""
+    from .sending import MessageSender
+
+    return [MessageSender(db, settings)]

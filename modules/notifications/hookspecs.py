@@ -17,7 +17,14 @@ def almacen_notifications_channels() -> Iterable[ChannelProvider] | None:
 
     A provider has a unique ``name``, the ``channel`` it serves (``email``, ``sms``,
     ``whatsapp``, ``webhook`` or a new one), a marshmallow schema for the tenant's
-    credentials, and ``send(message, credentials)`` returning the provider's message id.
+    credentials (fields marked ``metadata={"public": True}`` may be shown back; the rest are
+    secret), and ``send(message, credentials)`` returning the provider's message id or
+    raising :class:`~almacen.modules.notifications.channels.ChannelError`.
+
+    Called whenever the module needs its providers (listing, storing credentials, sending);
+    implement it in any plugin installed beside the notifications module. All non-None
+    results are collected after the built-in providers; a provider whose name is taken is
+    ignored.
 
     :return: an iterable of :class:`~almacen.modules.notifications.channels.ChannelProvider`,
         or None.

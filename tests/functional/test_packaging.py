@@ -20,6 +20,9 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 CALENDAR = REPO / "plugins" / "almacen-calendar"
 GBM = REPO / "plugins" / "almacen-gbm"
+PAYLINK = REPO / "plugins" / "almacen-paylink"
+STEPUP = REPO / "plugins" / "almacen-stepup"
+APPRISE = REPO / "plugins" / "almacen-apprise"
 
 pytestmark = pytest.mark.once
 
@@ -42,7 +45,7 @@ def run(*args: str | Path, cwd: Path, env: dict[str, str] | None = None) -> str:
 def installed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("fresh")
     wheels = root / "wheels"
-    for project in (REPO, CALENDAR, GBM):
+    for project in (REPO, CALENDAR, GBM, PAYLINK, STEPUP, APPRISE):
         run(
             sys.executable,
             "-m",
@@ -140,8 +143,9 @@ def test_plugins_lists_the_example_plugin_once_installed(installed: dict) -> Non
     install(installed["bin"] / "python", calendar_wheel, cwd=installed["root"])
     # The borrowed environment shows every example plugin's metadata (editable installs),
     # not its code: install the other example plugin too, so none fails to import.
-    gbm_wheel = next(installed["wheels"].glob("almacen_gbm-*.whl"))
-    install(installed["bin"] / "python", gbm_wheel, cwd=installed["root"])
+    for name in ("gbm", "paylink", "stepup", "apprise"):
+        wheel = next(installed["wheels"].glob(f"almacen_{name}-*.whl"))
+        install(installed["bin"] / "python", wheel, cwd=installed["root"])
     report = json.loads(almacen(installed, "plugins", "--json"))
     modules = {m["name"]: m for m in report["modules"]}
     assert "calendar" in modules, report

@@ -1,0 +1,309 @@
+"""Bots benchmark: bot turns per second through HTTP and the p50/p99 of one turn, beside
+/healthz in the same run.
+
+One command, ``python bench/bots.py``, creates (and drops) a PostgreSQL database, then:
+
+1. writes a tenant subscribed to the ledger and bots with ``--conversations`` synthetic
+   accounts (the ledger's bulk path), opens a conversation for each and verifies it
+   in-process (the debtor's answer to the identity challenge), so that every measured turn
+   is a verified debtor's question;
+2. starts gunicorn with 2 uvicorn workers on 127.0.0.1 serving ``almacen.gateway.asgi:app``
+   (the installed plugins) and drives it with ``wrk``: ``POST
+   /v1/bots/conversations/{id}/messages`` with "¿cuánto debo?" (understanding, the state
+   machine, ``ledger.get_account`` through the action registry, the reply's template and the
+   turn's row; a Lua script spreads the requests over the conversations; every answer must
+   be 200), then the ledger read each of those turns makes (``GET
+   /v1/ledger/accounts/{id}`` over the same accounts), then ``GET /v1/healthz`` with the same
+   settings; prints the three rates, p50/p99 and the turn's ratio to /healthz.
+
+Goal (issue 9): p99 of a turn under 100 ms on this machine. See ``bench/README.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import sys
+import tempfile
+from collections.abc import Sequence
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from ledger import open_gateway, verdict, wrk_run
+
+import gateway  # bench/gateway.py: the shared helpers
+from gateway import (
+    HOST,
+    Server,
+    WrkResult,
+    ensure_wrk,
+    free_port,
+    parse_wrk,
+    running,
+    say,
+    versions,
+    wait_ready,
+)
+
+BENCH_DB = "almacen_bench_bots"
+P99_GOAL_MS = 100.0
+QUESTION = "¿cuánto debo?"
+
+# ``request`` picks the next conversation round-robin (each thread starting elsewhere),
+# ``response`` counts answers that are not 200, ``done`` sums them.
+LUA = """
+local conversations = {%(conversations)s}
+local threads = {}
+local key = %(key)s
+local body = %(body)s
+
+function setup(thread)
+  thread:set("thread_no", #threads)
+  table.insert(threads, thread)
+end
+
+function init(args)
+  counter = 0
+  not_200 = 0
+end
+
+function request()
+  counter = counter + 1
+  local id = conversations[(counter * 7 + thread_no * 31) %% #conversations + 1]
+  return wrk.format("POST", "/v1/bots/conversations/" .. id .. "/messages",
+    {["X-API-Key"] = key, ["Content-Type"] = "application/json"}, body)
+end
+
+function response(status, headers, body)
+  if status ~= 200 then
+    not_200 = not_200 + 1
+  end
+end
+
+function done(summary, latency, requests)
+  local total = 0
+  for _, thread in ipairs(threads) do
+    total = total + thread:get("not_200")
+  end
+  io.write(string.format("Not 200: %%d\\n", total))
+end
+"""
+
+
+# The same spread of GET /v1/ledger/accounts/{id}: the ledger read every measured turn contains.
+LEDGER_LUA = """
+local accounts = {%(accounts)s}
+local threads = {}
+local key = %(key)s
+
+function setup(thread)
+  thread:set("thread_no", #threads)
+  table.insert(threads, thread)
+end
+
+function init(args)
+  counter = 0
+end
+
+function request()
+  counter = counter + 1
+  local id = accounts[(counter * 7 + thread_no * 31) %% #accounts + 1]
+  return wrk.format("GET", "/v1/ledger/accounts/" .. id, {["X-API-Key"] = key})
+end
+"""
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    """Command-line options; the defaults are the benchmark of record."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--conversations", type=int, default=500, help="verified conversations")
+    parser.add_argument("--duration", type=int, default=15, help="seconds of load per run")
+    parser.add_argument("--warmup", type=int, default=3, help="seconds of unmeasured load")
+    # One request in flight per worker: the latency of one turn, not of a queue of them.
+    parser.add_argument("--connections", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=2, help="wrk threads")
+    parser.add_argument("--seed", type=int, default=2026, help="synthetic portfolio seed")
+    return parser.parse_args(argv)
+
+
+def make_tenant(bench, slug: str, *, size: int, seed: int) -> tuple[str, list[str], list[str]]:  # type: ignore[no-untyped-def]
+    """A tenant with the ledger and bots, ``size`` accounts, each with a verified conversation.
+
+    :return: the tenant's API key, the conversations' ids and their accounts' ids.
+    """
+    from sqlalchemy import select
+
+    from almacen.gateway.tenancy import service
+    from almacen.modules.bots import service as bots
+    from almacen.modules.ledger import synthetic
+    from almacen.modules.ledger.models import Account
+
+    with bench.db.transaction() as session:
+        tenant = service.create_tenant(session, slug=slug, name=slug)
+        tenant_id = tenant.id
+    with bench.db.transaction(tenant_id=tenant_id) as session:
+        service.subscribe(session, module=bench.registry.modules["ledger"], config={})
+        # Enough turns that no conversation reaches the limit (and a person) under load.
+        config = {"max_turns": 500}
+        service.subscribe(session, module=bench.registry.modules["bots"], config=config)
+        _, secret = service.create_api_key(session, tenant=tenant, name="bench")
+    with bench.db.transaction(tenant_id=tenant_id) as session:
+        say(f"{slug}: {synthetic.fill_demo(session, size=size, seed=seed)}")
+    ids, account_ids = [], []
+    with bench.db.transaction(tenant_id=tenant_id) as session:
+        accounts = session.execute(
+            select(Account.id, Account.external_ref).where(Account.status == "open")
+        ).all()
+        for account_id, reference in accounts:
+            conversation, _ = bots.start(session, account_id=account_id)
+            answer = "".join(c for c in reference if c.isalnum())[-4:]
+            _, turn, _ = bots.post_message(session, conversation.id, answer)
+            if turn.state_after != "verified":
+                raise RuntimeError(f"identity not verified: {turn.reply!r}")
+            ids.append(conversation.id)
+            account_ids.append(account_id)
+    say(f"{slug}: {len(ids)} verified conversations")
+    return secret, ids, account_ids
+
+
+def post_json(port: int, key: str, path: str, body: Any) -> tuple[int, Any]:
+    """One POST through http.client; the status and the decoded answer."""
+    # The first turn of each worker trains the classifier (seconds, not milliseconds).
+    connection = http.client.HTTPConnection(HOST, port, timeout=180)
+    try:
+        connection.request(
+            "POST",
+            path,
+            body=json.dumps(body),
+            headers={"X-API-Key": key, "Content-Type": "application/json"},
+        )
+        response = connection.getresponse()
+        text = response.read()
+    finally:
+        connection.close()
+    return response.status, json.loads(text)
+
+
+def measure_http(
+    args: argparse.Namespace,
+    wrk: str,
+    key: str,
+    conversations: list[str],
+    accounts: list[str],
+    workdir: Path,
+) -> tuple[WrkResult, WrkResult, WrkResult]:
+    """Turns/s, the ledger read's req/s and /healthz req/s on one server."""
+    ledger_script = workdir / "accounts.lua"
+    ledger_script.write_text(
+        LEDGER_LUA
+        % {"accounts": ", ".join(json.dumps(a) for a in accounts), "key": json.dumps(key)}
+    )
+    script = workdir / "turns.lua"
+    script.write_text(
+        LUA
+        % {
+            "conversations": ", ".join(json.dumps(value) for value in conversations),
+            "key": json.dumps(key),
+            "body": json.dumps(json.dumps({"text": QUESTION})),
+        }
+    )
+    config = str(files("almacen.gateway") / "gunicorn.conf.py")
+    server = Server(
+        "bots",
+        "gateway: gunicorn, 2 uvicorn workers, PG, Redis limits, JSON logs, installed plugins",
+        "almacen.gateway.asgi:app",
+        ["-c", config, "--workers", "2", "--max-requests", "0", "--timeout", "120"],
+        env=gateway.gateway_config(entrypoints=True),
+        authenticated=True,
+    )
+    port = free_port()
+    log = workdir / "bots.log"
+    base = f"http://{HOST}:{port}"
+    say(f"starting {server.description} on {HOST}:{port}")
+    with running(server, port, log) as process:
+        wait_ready(process, port, log)
+        # Each worker loads the classifier on its first turn: probe until both have.
+        for conversation in conversations[:8]:
+            path = f"/v1/bots/conversations/{conversation}/messages"
+            status, probe = post_json(port, key, path, {"text": QUESTION})
+            if status != 200 or probe.get("turn", {}).get("intent") != "balance":
+                raise RuntimeError(f"probe turn: {status} {probe!r}")
+        say(f"turns: {args.warmup}s warm-up, {args.duration}s measured")
+        wrk_run(wrk, args, base + "/", args.warmup, script, "warmup")
+        output = wrk_run(wrk, args, base + "/", args.duration, script, "measured")
+        turns = parse_wrk(output)
+        failed = int(output.split("Not 200:")[1].split()[0]) if "Not 200:" in output else -1
+        if failed or turns.socket_errors:
+            raise RuntimeError(f"turns: {failed} answers not 200:\n{output}")
+        say(f"ledger reads: {args.warmup}s warm-up, {args.duration}s measured")
+        wrk_run(wrk, args, base + "/", args.warmup, ledger_script, "warmup")
+        reads = parse_wrk(wrk_run(wrk, args, base + "/", args.duration, ledger_script, "m"))
+        if reads.non_2xx or reads.socket_errors:
+            raise RuntimeError(f"ledger reads: {reads}")
+        say(f"healthz: {args.warmup}s warm-up, {args.duration}s measured")
+        wrk_run(wrk, args, base + "/v1/healthz", args.warmup, None, "")
+        healthz = parse_wrk(wrk_run(wrk, args, base + "/v1/healthz", args.duration, None, ""))
+        if healthz.non_2xx or healthz.socket_errors:
+            raise RuntimeError(f"healthz: {healthz}")
+        if process.poll() is not None:
+            raise RuntimeError(f"server died under load:\n{log.read_text()}")
+    return turns, reads, healthz
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the benchmark and print the report."""
+    args = parse_args(argv)
+    gateway.BENCH_DB = BENCH_DB  # gateway_config and drop_database read it
+    wrk = ensure_wrk()
+    with tempfile.TemporaryDirectory(prefix="almacen-bench-bots-") as tmp:
+        try:
+            from almacen.gateway import migrate
+
+            say(f"creating and migrating database {BENCH_DB}")
+            gateway._admin_sql(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
+            gateway._admin_sql(f'CREATE DATABASE "{BENCH_DB}"')
+            bench = open_gateway()
+            try:
+                migrate.upgrade(bench.db.engine, bench.registry.modules.values())
+                key, conversations, accounts = make_tenant(
+                    bench, "bench-bots", size=args.conversations, seed=args.seed
+                )
+            finally:
+                bench.db.dispose()
+            turns, reads, healthz = measure_http(args, wrk, key, conversations, accounts, Path(tmp))
+        finally:
+            say(f"dropping database {BENCH_DB}")
+            try:
+                gateway.drop_database()
+            except Exception as exc:
+                say(f"could not drop {BENCH_DB}: {exc}")
+
+    print("Versions")
+    for line in versions(wrk):
+        print(f"  {line}")
+    print(
+        f"\nHTTP: gunicorn + 2 uvicorn workers on {HOST}, wrk -t{args.threads} "
+        f"-c{args.connections} -d{args.duration}s --latency after a {args.warmup}s warm-up;\n"
+        f"{QUESTION!r} spread over {len(conversations)} verified conversations, every answer 200"
+    )
+    print(f"  {'':<44} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'requests':>9}")
+    for label, row in (
+        ("POST /v1/bots/conversations/{id}/messages", turns),
+        ("GET /v1/ledger/accounts/{id} (in each turn)", reads),
+        ("GET /v1/healthz", healthz),
+    ):
+        print(
+            f"  {label:<44} {row.requests_per_s:>8.0f} {row.p50_ms:>7.2f} "
+            f"{row.p99_ms:>7.2f} {row.requests:>9,}"
+        )
+    print(f"  turn / healthz: {turns.requests_per_s / healthz.requests_per_s:.2f}")
+    print(f"  goal p99 of a turn < {P99_GOAL_MS:.0f} ms: {verdict(turns.p99_ms < P99_GOAL_MS)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""HTTP handlers of the bots module, one file per resource, named by operationId."""

@@ -1,0 +1,1 @@
+"""The shipped training examples (``intents_<language>.yaml``), package data."""
