@@ -126,6 +126,9 @@ def _require_operation() -> None:
     # connexion's router and Flask's can disagree: a path parameter holding a decoded line
     # break ("/debtors/a%0Ab") is no route to connexion but one to werkzeug, which would call
     # the handler outside an operation (a 500). No operation matched, so there is none.
+    # connexion's routes live in its blueprints; a plugin's own Flask routes are left alone.
+    if flask.request.blueprint is None:
+        return
     try:
         connexion_operation.operation_id  # noqa: B018 - raises outside an operation
     except RuntimeError:

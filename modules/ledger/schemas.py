@@ -4,9 +4,7 @@ and the payloads of its events. Money is always ``{"amount": "88.85", "currency"
 
 from __future__ import annotations
 
-from typing import Any
-
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, fields, validate
 
 from almacen.gateway.money import Money, MoneyField
 
@@ -354,7 +352,10 @@ class PlanInstalmentInputSchema(Schema):
 
 class InstallPlanInputSchema(Schema):
     """Input of ``ledger.install_plan``: ``count`` and ``first_due`` for a French schedule,
-    or ``instalments`` for an exact one (a step-up plan, due dates moved to business days)."""
+    or ``instalments`` for an exact one (a step-up plan, due dates moved to business days).
+
+    Which of the two is given is checked by the service, not here: a blueprint's templated
+    input is checked field by field before its values exist."""
 
     account_id = fields.String(required=True, validate=_ID)
     count = fields.Integer(load_default=None, strict=True, validate=validate.Range(1, 600))
@@ -367,15 +368,6 @@ class InstallPlanInputSchema(Schema):
     down_payment = MoneyField(load_default=None)
     down_payment_due = fields.Date(load_default=None)
     annual_rate = fields.Decimal(load_default=None, validate=validate.Range(0, 10))
-
-    @validates_schema
-    def _one_schedule(self, data: dict[str, Any], **_: Any) -> None:
-        if data.get("instalments") is None and (
-            data.get("count") is None or data.get("first_due") is None
-        ):
-            raise ValidationError(
-                "give count and first_due, or the instalments themselves", "instalments"
-            )
 
 
 class ApplySettlementInputSchema(Schema):
