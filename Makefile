@@ -38,6 +38,11 @@ test: lint test-sqlite test-postgres
 bench: install
 	$(BIN)/python bench/gateway.py
 	$(BIN)/python bench/outbox.py
+	$(BIN)/python bench/ledger.py
+	$(BIN)/python bench/scoring.py
+	$(BIN)/python bench/offers.py
+	$(BIN)/python bench/notifications.py
+	$(BIN)/python bench/bots.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info almacen.db almacen.db-*

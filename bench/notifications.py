@@ -15,10 +15,11 @@ migrates it, and makes a tenant subscribed to ``notifications`` with an API key.
    layer (rendered, checked, queued: timed, for reference) with ``next_attempt_at`` a day
    ahead; 2 worker processes (``python -m almacen.gateway.cli worker``) start; once both
    said they are ready, one UPDATE makes the messages due and the clock runs until none is
-   queued. Each worker re-checks the contact policy and the opt-outs, throttles (Redis),
-   renders the RFC 8058 headers, sends over SMTP (a pooled connection), counts the attempt
-   and records the status and its event. The script checks that the server received every
-   message exactly once.
+   queued. Each worker re-checks the contact policy and the opt-outs (their facts read
+   once per claimed batch), throttles (Redis), renders the RFC 8058 headers, sends over
+   SMTP (a pooled connection), counts the attempt and records the status and its event.
+   The script checks that the server received every message exactly once, each with its
+   one-click headers.
 
 Goal (issue): at least 200 messages/s delivered with 2 workers. See ``bench/README.md``.
 """

@@ -60,8 +60,9 @@ def _refuse_breaks(values: Mapping[str, str | None]) -> None:
 
 
 def _text(value: str, name: str) -> str:
-    """A header value: as is when printable ASCII, else RFC 2047 encoded words."""
-    if _PRINTABLE.fullmatch(value):
+    """A header value: as is when printable ASCII, else RFC 2047 encoded words (also when
+    it holds ``=?``, which a reader would take for the start of one)."""
+    if _PRINTABLE.fullmatch(value) and "=?" not in value:
         return value
     return Header(value, "utf-8", header_name=name).encode(linesep="\r\n")
 
@@ -70,7 +71,7 @@ def _sender(name: str, address: str) -> str:
     """``From``: the address, after the display name (quoted, or encoded words)."""
     if not name:
         return address
-    if _PRINTABLE.fullmatch(name):
+    if _PRINTABLE.fullmatch(name) and "=?" not in name:
         return formataddr((name, address))
     encoded = Header(name, "utf-8", header_name="From").encode(linesep="\r\n")
     return f"{encoded} <{address}>"

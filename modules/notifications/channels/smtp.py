@@ -3,10 +3,10 @@
 The MIME message is UTF-8, quoted-printable (7-bit safe on any server, readable in a
 dump), with the outbound message's extra headers — ``List-Unsubscribe`` and
 ``List-Unsubscribe-Post`` (RFC 8058) among them. The common case is written directly
-(:mod:`.mime`, a fraction of the ``email`` package's cost); the rest through
-:func:`build_email`. A connection is kept per thread and
-per account and reused for the next message (one TLS handshake and login per burst,
-not per message); a reused connection the server has dropped is reopened once.
+(:mod:`.mime`, a small fraction of the ``email`` package's cost); the rest (international
+addresses, headers past 998 characters) through :func:`build_email`. A connection is kept
+per thread and per account and reused for the next message (one TLS handshake and login
+per burst, not per message); a reused connection the server has dropped is reopened once.
 """
 
 from __future__ import annotations

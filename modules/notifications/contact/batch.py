@@ -24,6 +24,7 @@ from ..settings import settings_for
 from .attempts import LOOKBACK_DAYS, recent_attempts
 from .consent import consent_state, subjects
 from .decision import Recipient
+from .errors import ContactProblem
 from .policy import PolicyView, effective_pack, get_policy
 from .rulepack import RulePack
 from .rules import Attempt
@@ -95,11 +96,15 @@ class ContactBatch:
         """Read the consents and recent attempts of all ``recipients`` (debtor and every
         address) and of the other ``addresses`` in one query each."""
         pairs: list[Pair] = []
-        for recipient in recipients:
-            pairs += _pairs(
-                recipient.debtor_id, (recipient.email, recipient.phone, recipient.whatsapp)
-            )
-        pairs += _pairs(None, addresses)
+        wanted: list[tuple[str | None, tuple[str | None, ...]]] = [
+            (r.debtor_id, (r.email, r.phone, r.whatsapp)) for r in recipients
+        ]
+        wanted += [(None, (address,)) for address in addresses]
+        for debtor_id, known in wanted:
+            try:
+                pairs += _pairs(debtor_id, known)
+            except ContactProblem:
+                continue  # unreadable: its own check says so, for its message alone
         self._load(pairs)
 
     def opted_out(self, *, debtor_id: str | None, address: str | None, channel: str) -> bool:
