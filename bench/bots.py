@@ -8,7 +8,9 @@ One command, ``python bench/bots.py``, creates (and drops) a PostgreSQL database
    in-process (the debtor's answer to the identity challenge), so that every measured turn
    is a verified debtor's question;
 2. starts gunicorn with 2 uvicorn workers on 127.0.0.1 serving ``almacen.gateway.asgi:app``
-   (the installed plugins) and drives it with ``wrk``: ``POST
+   (the installed plugins), waits until both workers have logged that their understanding
+   is loaded (each warms before it accepts a connection; the trained classifier comes from
+   the disk cache after the first run), and drives it with ``wrk``: ``POST
    /v1/bots/conversations/{id}/messages`` with "¿cuánto debo?" (understanding, the state
    machine, ``ledger.get_account`` through the action registry, the reply's template and the
    turn's row; a Lua script spreads the requests over the conversations; every answer must
@@ -26,6 +28,7 @@ import http.client
 import json
 import sys
 import tempfile
+import time
 from collections.abc import Sequence
 from importlib.resources import files
 from pathlib import Path
@@ -52,6 +55,8 @@ from gateway import (
 BENCH_DB = "almacen_bench_bots"
 P99_GOAL_MS = 100.0
 QUESTION = "¿cuánto debo?"
+#: What a worker logs once its understanding is loaded (modules/bots/warmup.py).
+READY = "bots ready"
 
 # ``request`` picks the next conversation round-robin (each thread starting elsewhere),
 # ``response`` counts answers that are not 200, ``done`` sums them.
@@ -170,10 +175,23 @@ def make_tenant(bench, slug: str, *, size: int, seed: int) -> tuple[str, list[st
     return secret, ids, account_ids
 
 
+def wait_warm(process: Any, log: Path, *, workers: int, timeout: float = 180.0) -> None:
+    """Until ``workers`` processes have logged that the bots' understanding is loaded."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited ({process.returncode}):\n{log.read_text()}")
+        ready = log.read_text(errors="replace").count(READY)
+        if ready >= workers:
+            say(f"{ready} workers warmed their understanding")
+            return
+        time.sleep(0.2)
+    raise RuntimeError(f"workers not warm in {timeout:.0f} s:\n{log.read_text()}")
+
+
 def post_json(port: int, key: str, path: str, body: Any) -> tuple[int, Any]:
     """One POST through http.client; the status and the decoded answer."""
-    # The first turn of each worker trains the classifier (seconds, not milliseconds).
-    connection = http.client.HTTPConnection(HOST, port, timeout=180)
+    connection = http.client.HTTPConnection(HOST, port, timeout=60)
     try:
         connection.request(
             "POST",
@@ -226,7 +244,9 @@ def measure_http(
     say(f"starting {server.description} on {HOST}:{port}")
     with running(server, port, log) as process:
         wait_ready(process, port, log)
-        # Each worker loads the classifier on its first turn: probe until both have.
+        # Each worker warms its understanding before it accepts a connection (the bots
+        # module's start-up, `sync` under gunicorn): wait for both to say so, not for luck.
+        wait_warm(process, log, workers=2)
         for conversation in conversations[:8]:
             path = f"/v1/bots/conversations/{conversation}/messages"
             status, probe = post_json(port, key, path, {"text": QUESTION})

@@ -21,6 +21,7 @@ from .intents import IntentReply as IntentReply
 from .intents import PluginIntent as PluginIntent
 
 if TYPE_CHECKING:
+    from connexion import FlaskApp
     from sqlalchemy.orm import Session
 
     from almacen.gateway.events.models import Event
@@ -56,6 +57,18 @@ def almacen_register_module() -> Module:
         migrations=files(__name__) / "migrations",
         models=f"{__name__}.models",
     )
+
+
+@hookimpl
+def almacen_prepare_app(app: FlaskApp) -> None:
+    """Load the bots' understanding as the app starts, not in a debtor's first turn."""
+    from almacen.gateway.state import EXTENSION
+
+    from . import warmup
+
+    gateway = app.app.extensions.get(EXTENSION)
+    if gateway is not None and "bots" in gateway.registry.modules:
+        warmup.warm_app(gateway.registry)
 
 
 @hookimpl

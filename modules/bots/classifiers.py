@@ -1,7 +1,9 @@
 """Each tenant's intent classifier: shipped, plugin and tenant examples, cached in-process.
 
-Training on the shipped examples and the plugins' is done once per process; a tenant that
-retrained has its own model stored in ``bots_models``, loaded once per version.
+Training on the shipped examples and the plugins' is done once per process, or loaded from
+the disk cache keyed by the examples' hash (:mod:`.nlu.cache`), and done before the first turn
+(:func:`warm`, from the app's start); a tenant that retrained has its own model stored in
+``bots_models``, loaded once per version.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from . import nlu, tenant_cache
 from .content_tables import TrainedModel, TrainingExample
 from .intents import PluginIntent
 
-__all__ = ["classifier_for", "merged_examples", "retrain"]
+__all__ = ["base_classifier", "classifier_for", "merged_examples", "retrain"]
 
 _lock = threading.Lock()
 _base: dict[tuple[str, ...], nlu.IntentClassifier] = {}
@@ -39,13 +41,14 @@ def merged_examples(
     return merged
 
 
-def _base_classifier(plugins: Sequence[PluginIntent]) -> nlu.IntentClassifier:
+def base_classifier(plugins: Sequence[PluginIntent]) -> nlu.IntentClassifier:
+    """The classifier of the shipped and these plugins' examples, made once per process."""
     key = tuple(sorted(p.name for p in plugins))
     if not key:
         return nlu.default_classifier()
     with _lock:
         if key not in _base:
-            _base[key] = nlu.train_classifier(merged_examples(plugins))
+            _base[key] = nlu.trained(merged_examples(plugins))
         return _base[key]
 
 
@@ -56,7 +59,7 @@ def classifier_for(session: Session, plugins: Sequence[PluginIntent]) -> nlu.Int
         tenant_id, "model", lambda: session.scalar(select(func.max(TrainedModel.version)))
     )
     if version is None:
-        return _base_classifier(plugins)
+        return base_classifier(plugins)
     key = (str(session.info["tenant_id"]), int(version))
     cached = _tenants.get(key)
     if cached is None:
@@ -79,7 +82,7 @@ def retrain(session: Session, plugins: Sequence[PluginIntent]) -> TrainedModel:
         classifier = nlu.train_classifier(examples)
     else:
         # Nothing of the tenant's own: the shared classifier is that training's result.
-        classifier = _base_classifier(plugins)
+        classifier = base_classifier(plugins)
     version = (session.scalar(select(func.max(TrainedModel.version))) or 0) + 1
     model = TrainedModel(version=version, examples=len(rows), data=classifier.to_bytes())
     session.add(model)

@@ -6,7 +6,16 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-__all__ = ["BotsConfigSchema", "HandoverHoursSchema", "IdentitySchema"]
+__all__ = ["IDENTITY_FIELDS", "BotsConfigSchema", "HandoverHoursSchema", "IdentitySchema"]
+
+#: What a debtor may be asked to prove who they are (see :class:`IdentitySchema`).
+IDENTITY_FIELDS = (
+    "account_ref_last4",
+    "account_ref",
+    "debtor_ref_last4",
+    "debtor_ref",
+    "phone_last4",
+)
 
 _HOUR = validate.Regexp(r"^([01]\d|2[0-3]):[0-5]\d$", error="must be HH:MM")
 
@@ -15,10 +24,13 @@ class IdentitySchema(Schema):
     """The identity challenge: which field of the account the debtor must give, and how often."""
 
     #: ``account_ref_last4``: the last four characters of the account's external reference;
-    #: ``account_ref``: the whole reference (case and punctuation ignored).
+    #: ``account_ref``: the whole reference (case and punctuation ignored); ``debtor_ref`` and
+    #: ``debtor_ref_last4``: the same of the debtor's reference (e.g. a national id the client
+    #: firm keys its debtors by); ``phone_last4``: the last four digits of one of the debtor's
+    #: phone numbers on file.
     field = fields.String(
         load_default="account_ref_last4",
-        validate=validate.OneOf(["account_ref_last4", "account_ref"]),
+        validate=validate.OneOf(IDENTITY_FIELDS),
     )
     attempts = fields.Integer(load_default=3, validate=validate.Range(min=1, max=10))
 

@@ -33,7 +33,8 @@ class Conversation(TenantScoped, Base):
     locale: Mapped[str] = mapped_column(String(8))
     #: A state of :data:`almacen.modules.bots.machine.STATES`.
     state: Mapped[str] = mapped_column(String(32), index=True)
-    #: promise, plan, settlement, opted_out, wrong_person, handover, locked, ... once ended.
+    #: promise, plan, settlement, opted_out, wrong_person, already_paid, dispute, hardship,
+    #: handover, locked, ... once ended.
     outcome: Mapped[str | None] = mapped_column(String(32), nullable=True)
     turn_count: Mapped[int] = mapped_column(Integer, default=0)
     identity_failures: Mapped[int] = mapped_column(Integer, default=0)
@@ -89,6 +90,13 @@ class HandoverItem(TenantScoped, Base):
     #: requested, identity_failed, not_understood, dispute, hardship, already_paid, max_turns,
     #: approval, module_missing.
     reason: Mapped[str] = mapped_column(String(32))
-    #: ``waiting`` until an agent takes it (``taken``).
+    #: ``waiting`` until an agent takes it (``taken``), then ``resolved``.
     status: Mapped[str] = mapped_column(String(16), default="waiting", index=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    #: The agent (a name or an id of the tenant's own) working on it.
+    taken_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    taken_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    #: How the person resolved it (see :data:`~.handover_work.RESOLUTIONS`), with a note.
+    resolution: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)

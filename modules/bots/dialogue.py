@@ -43,6 +43,12 @@ OPT_OUT_ACTION = "notifications.opt_out"
 _OVERRIDING = frozenset(
     {"opt_out", "talk_to_human", "dispute", "hardship", "already_paid", "wrong_person"}
 )
+#: Intents recorded with their own event, then handed to a person (the reason and outcome).
+_ROUTED = {
+    "already_paid": events.PAYMENT_CLAIMED,
+    "dispute": events.DISPUTE_RAISED,
+    "hardship": events.HARDSHIP_REPORTED,
+}
 #: Intents answered the same way before and after identity (they reveal nothing).
 _SAFE = frozenset({"opt_out", "talk_to_human", "wrong_person", "who_are_you"})
 
@@ -67,13 +73,48 @@ def _identity_answer(text: str, entities: nlu.Entities) -> str | None:
     return max(candidates, key=len) if candidates else None
 
 
-def _matches(answer: str, reference: str, field: str) -> bool:
-    expected = _alnum(reference)
-    if not expected:
-        return False
-    if field == "account_ref":
-        return answer == expected
-    return len(answer) >= 4 and answer[-4:] == expected[-4:]
+def _matches(answer: str, text: str, references: Sequence[str], field: str) -> bool:
+    """Whether the answer proves identity against any of the references on file.
+
+    A whole reference may come with words and spacing around it ("CC 79.123.456"): it
+    matches when the message holds all of it.
+    """
+    for reference in references:
+        expected = _alnum(reference)
+        if field == "phone_last4":
+            expected, answer_digits = re.sub(r"\D", "", expected), re.sub(r"\D", "", answer)
+            if len(expected) >= 4 and len(answer_digits) == 4 and answer_digits == expected[-4:]:
+                return True
+        elif not expected:
+            continue
+        elif field in ("account_ref", "debtor_ref"):
+            if answer == expected or (len(expected) >= 4 and expected in _alnum(text)):
+                return True
+        elif len(answer) >= 4 and answer[-4:] == expected[-4:]:
+            return True
+    return False
+
+
+def _references(turn: TurnContext, summary: Mapping[str, Any], field: str) -> list[str] | None:
+    """What the challenge's answer is checked against; None when it cannot be read."""
+    if field.startswith("account_ref"):
+        return [str(summary["account"]["external_ref"])]
+    debtor_id = summary["account"].get("debtor_id")
+    if not debtor_id:
+        return None
+    try:
+        debtor = turn.call("ledger.get_debtor", {"debtor_id": debtor_id})
+    except AlmacenError:
+        return None
+    # Read to check the answer only: nothing of it goes on the transcript or to the debtor.
+    turn.actions[-1] = {"name": "ledger.get_debtor", "ok": True, "result": "(identity check)"}
+    if field.startswith("debtor_ref"):
+        return [str(debtor["external_ref"])]
+    return [
+        str(point["value"])
+        for point in debtor.get("contact_points") or []
+        if point["kind"] == "phone"
+    ]
 
 
 def _verify(turn: TurnContext, u: nlu.Understanding) -> TurnResult:
@@ -91,8 +132,11 @@ def _verify(turn: TurnContext, u: nlu.Understanding) -> TurnResult:
     # The summary is for checking only; the debtor has been told nothing of it yet.
     turn.actions[-1] = {"name": "ledger.get_account", "ok": True, "result": "(identity check)"}
     conversation.slots = {**turn.slots, "as_of": summary.get("as_of")}
-    reference = str(summary["account"]["external_ref"])
-    if _matches(answer, reference, turn.settings["identity"]["field"]):
+    field = str(turn.settings["identity"]["field"])
+    references = _references(turn, summary, field)
+    if references is None:
+        return handover(turn, "module_missing", key="no_account")
+    if _matches(answer, u.entities.text or "", references, field):
         conversation.identity_failures = 0
         # Verified: the conversation is now the account's debtor's (consent, handover).
         conversation.debtor_id = conversation.debtor_id or summary["account"].get("debtor_id")
@@ -213,18 +257,17 @@ def _verified(turn: TurnContext, u: nlu.Understanding, understood: bool) -> Turn
         return propose_offer(turn, "plan", entities.amount)
     if intent == "settlement":
         return propose_offer(turn, "settlement", entities.amount)
-    if intent == "already_paid":
-        return handover(turn, "already_paid", key="already_paid")
-    if intent == "dispute":
+    routed = _ROUTED.get(intent)
+    if routed is not None:
+        # Recorded as its own event and outcome (for composition), then a person takes it.
         emit(
             turn.session,
-            events.DISPUTE_RAISED,
+            routed,
             {**about(conversation), "text": entities.text[:2000]},
             subject=("conversation", conversation.id),
         )
-        return handover(turn, "dispute", key="dispute")
-    if intent == "hardship":
-        return handover(turn, "hardship", key="hardship")
+        conversation.outcome = intent
+        return handover(turn, intent, key=intent)
     if intent == "thanks_bye":
         return turn.result("bye", "end")
     if intent == "greet":

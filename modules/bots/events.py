@@ -13,6 +13,9 @@ __all__ = [
     "CONVERSATION_STARTED",
     "DISPUTE_RAISED",
     "HANDOVER_REQUESTED",
+    "HANDOVER_RESOLVED",
+    "HARDSHIP_REPORTED",
+    "PAYMENT_CLAIMED",
     "PROMISE_CAPTURED",
 ]
 
@@ -46,8 +49,18 @@ class HandoverSchema(ConversationEventSchema):
     handover_id = fields.String(required=True)
 
 
+class HandoverResolvedSchema(ConversationEventSchema):
+    """Payload of ``bots.handover_resolved``: why a person was needed and what came of it."""
+
+    handover_id = fields.String(required=True)
+    reason = fields.String(required=True)
+    resolution = fields.String(required=True)
+    agent = fields.String(allow_none=True, load_default=None)
+
+
 class DisputeSchema(ConversationEventSchema):
-    """Payload of ``bots.dispute_raised``: the debtor's words."""
+    """Payload of ``bots.dispute_raised``, ``hardship_reported``, ``payment_claimed``: the
+    debtor's words."""
 
     text = fields.String(required=True)
 
@@ -72,6 +85,21 @@ DISPUTE_RAISED = EventType(
     schema=DisputeSchema,
     description="The debtor disputes the debt.",
 )
+HANDOVER_RESOLVED = EventType(
+    name="bots.handover_resolved",
+    schema=HandoverResolvedSchema,
+    description="A person resolved a conversation from the handover queue, and how.",
+)
+HARDSHIP_REPORTED = EventType(
+    name="bots.hardship_reported",
+    schema=DisputeSchema,
+    description="The debtor says they cannot pay (job loss, illness...): their words.",
+)
+PAYMENT_CLAIMED = EventType(
+    name="bots.payment_claimed",
+    schema=DisputeSchema,
+    description='The debtor says they paid already ("ya pagué"): their words, to check.',
+)
 CONVERSATION_ENDED = EventType(
     name="bots.conversation_ended",
     schema=EndedSchema,
@@ -81,6 +109,9 @@ ALL = (
     CONVERSATION_STARTED,
     PROMISE_CAPTURED,
     HANDOVER_REQUESTED,
+    HANDOVER_RESOLVED,
     DISPUTE_RAISED,
+    HARDSHIP_REPORTED,
+    PAYMENT_CLAIMED,
     CONVERSATION_ENDED,
 )

@@ -1,5 +1,9 @@
 """Inbound SMS and WhatsApp: continue the sender's conversation and reply on the channel.
 
+A sender with no conversation yet is looked up by address (``ledger.find_debtors``); when the
+ledger knows exactly one debtor there with an open account, the conversation is about it
+(identity is still asked for before anything is said).
+
 Consumes ``notifications.message_received``. The inbound id is the turn's message id, so a
 redelivered event (or a provider's duplicate) is one turn and one reply.
 """
@@ -35,6 +39,32 @@ def _latest(session: Session, channel: str, sender: str) -> Conversation | None:
     )
 
 
+#: How ``ledger.find_debtors`` is asked about a sender on each channel.
+_FIND_FIELD = {"whatsapp": "phone", "sms": "phone", "email": "email"}
+
+
+def _find_account(session: Session, channel: str, sender: str) -> tuple[str, str, str] | None:
+    """The (account, debtor, language) of a sender the ledger knows by this address.
+
+    Only one debtor at the address counts (a shared number is a person's to sort out); of
+    their open accounts the first is talked about, and identity is still asked for.
+    """
+    field = _FIND_FIELD.get(channel)
+    if field is None:
+        return None
+    try:
+        found = run_action(session, "ledger.find_debtors", {field: sender})
+    except AlmacenError as exc:  # no ledger, or no such action: a person sorts it out
+        logger.info("sender on %s not looked up: %s", channel, exc.detail)
+        return None
+    debtors = [d for d in found["items"] if d["open_account_ids"]]
+    if len(debtors) != 1:
+        return None
+    debtor = debtors[0]
+    language = str(debtor.get("language") or "").split("-")[0]
+    return str(debtor["open_account_ids"][0]), str(debtor["id"]), language
+
+
 def handle_message(session: Session, payload: dict[str, Any]) -> Turn | None:
     """Answer one inbound message for the session's tenant; None when not the bot's to answer."""
     if MODULE not in subscribed_modules(session):
@@ -48,14 +78,21 @@ def handle_message(session: Session, payload: dict[str, Any]) -> Turn | None:
     conversation = _latest(session, channel, sender)
     replies: list[str] = []
     if conversation is None or conversation.state in machine.TERMINAL:
+        account_id = conversation.account_id if conversation else None
+        debtor_id = payload.get("debtor_id") or (conversation.debtor_id if conversation else None)
+        locale = conversation.locale if conversation else None
+        if conversation is None:
+            known = _find_account(session, channel, sender)
+            if known is not None:
+                account_id, debtor_id, language = known
+                locale = language if language in ("es", "en") else None
         conversation, first = start(
             session,
-            account_id=conversation.account_id if conversation else None,
-            debtor_id=payload.get("debtor_id")
-            or (conversation.debtor_id if conversation else None),
+            account_id=account_id,
+            debtor_id=debtor_id,
             channel=channel,
             address=sender,
-            locale=conversation.locale if conversation else None,
+            locale=locale,
         )
         replies.append(first.reply)
     _, turn, replayed = post_message(session, conversation.id, text, message_id=inbound_id)

@@ -37,6 +37,9 @@ DEFAULTS: Mapping[str, Mapping[str, str]] = {
         "{{ disclosure }} Para proteger su información, ¿me indica {{ challenge }}?",
         "challenge.account_ref_last4": "los últimos 4 caracteres de la referencia de su cuenta",
         "challenge.account_ref": "la referencia de su cuenta",
+        "challenge.debtor_ref_last4": "los últimos 4 caracteres de su número de cliente",
+        "challenge.debtor_ref": "su número de cliente",
+        "challenge.phone_last4": "los últimos 4 dígitos de su teléfono registrado",
         "identity_needed": "Antes de hablar de su cuenta necesito verificar su identidad. "
         "¿Me indica {{ challenge }}?",
         "identity_failed": "Ese dato no coincide. Le quedan {{ left }} intento(s). "
@@ -92,6 +95,9 @@ DEFAULTS: Mapping[str, Mapping[str, str]] = {
         " To protect your information, could you tell me {{ challenge }}?",
         "challenge.account_ref_last4": "the last 4 characters of your account reference",
         "challenge.account_ref": "your account reference",
+        "challenge.debtor_ref_last4": "the last 4 characters of your customer number",
+        "challenge.debtor_ref": "your customer number",
+        "challenge.phone_last4": "the last 4 digits of your phone number on file",
         "identity_needed": "Before we talk about your account I need to verify your identity. "
         "Could you tell me {{ challenge }}?",
         "identity_failed": "That does not match. You have {{ left }} attempt(s) left. "

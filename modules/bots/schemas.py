@@ -55,6 +55,11 @@ class HandoverSchema(Schema):
     reason = fields.String()
     status = fields.String()
     created_at = fields.AwareDateTime()
+    taken_by = fields.String(allow_none=True)
+    taken_at = fields.AwareDateTime(allow_none=True)
+    resolution = fields.String(allow_none=True)
+    note = fields.String(allow_none=True)
+    resolved_at = fields.AwareDateTime(allow_none=True)
 
 
 class TrainingExampleSchema(Schema):

@@ -40,6 +40,7 @@ __all__ = [
     "list_turns",
     "plugin_intents",
     "post_message",
+    "registry_intents",
     "start",
 ]
 
@@ -62,6 +63,11 @@ def plugin_intents(session: Session) -> tuple[PluginIntent, ...]:
     registry = session.info.get("registry")
     if registry is None:
         return ()
+    return registry_intents(registry)
+
+
+def registry_intents(registry: Any) -> tuple[PluginIntent, ...]:
+    """:func:`plugin_intents` of a plugin registry (the app's, at start-up)."""
     cached = _plugin_cache.get(id(registry))
     if cached is not None and cached[0] is registry:
         return cached[1]

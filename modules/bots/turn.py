@@ -27,7 +27,7 @@ from .responses import DEFAULTS, format_day, format_money, render
 __all__ = ["Speaker", "TurnContext", "TurnResult", "about", "handover"]
 
 #: Actions that only read: run without a savepoint.
-_READ_ONLY = frozenset({"ledger.get_account"})
+_READ_ONLY = frozenset({"ledger.get_account", "ledger.get_debtor", "ledger.find_debtors"})
 
 
 @dataclasses.dataclass

@@ -93,6 +93,14 @@ def almacen_register_actions() -> Iterable[Action]:
             "contact points, consents, and whether an open account is disputed.",
         ),
         Action(
+            name="ledger.find_debtors",
+            input_schema=schemas.FindDebtorsInputSchema,
+            output_schema=schemas.FoundDebtorsSchema,
+            handler=actions.find_debtors,
+            description="The debtors reached at a phone number or e-mail address (exact, "
+            "normalised match), each with its open accounts.",
+        ),
+        Action(
             name="ledger.set_consent",
             input_schema=schemas.SetConsentInputSchema,
             output_schema=schemas.ConsentSchema,

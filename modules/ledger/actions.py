@@ -42,8 +42,8 @@ def get_accounts(session: Session, tenant_id: str, data: Mapping[str, Any]) -> d
     """``ledger.get_accounts``: facts of many accounts at once (for bulk readers such as the
     offers batch), the named ones or a page of those in a status, in id order.
 
-    One query per 5,000 accounts (the aging job's figures), not one per account; ids that
-    are not the tenant's accounts are left out.
+    One read of the journal per page, or per 5,000 named accounts (the aging job's figures),
+    not one per account; ids that are not the tenant's accounts are left out.
     """
     _check_scope(session, tenant_id)
     as_of = data.get("as_of") or accounts.today()
@@ -65,16 +65,25 @@ def get_accounts(session: Session, tenant_id: str, data: Mapping[str, Any]) -> d
         rows = list(session.execute(statement.order_by(Account.id).limit(limit + 1)))
         next_after = str(rows[limit - 1][0]) if len(rows) > limit else None
         rows = rows[:limit]
-    figures: dict[str, tuple[Any, Any]] = {}
     ids = [str(row[0]) for row in rows]
-    for start in range(0, len(ids), aging._CHUNK):
-        # The aging job's per-account receivable total and oldest overdue date (private to
-        # the ledger, shared within it): one grouped read of the journal per chunk.
-        sub = aging._figures(as_of, tenant_id, ids[start : start + aging._CHUNK])
-        for account_id, balance, oldest in session.execute(
-            select(sub.c.account_id, sub.c.balance, sub.c.oldest)
-        ):
-            figures[account_id] = (balance, oldest)
+    # The aging job's per-account receivable total and oldest overdue date (private to the
+    # ledger, shared within it): one grouped read of the journal per chunk of named ids; a
+    # page is one read narrowed by the page's own query (each read scans the journal once).
+    chunks: list[Any] = [
+        ids[start : start + aging._CHUNK] for start in range(0, len(ids), aging._CHUNK)
+    ]
+    if data.get("account_ids") is None and ids:
+        # The page's filters up to its last id (an account added meanwhile only adds a row).
+        page = statement.with_only_columns(Account.id).where(Account.id <= ids[-1])
+        chunks = [page.where(Account.tenant_id == tenant_id)]
+    figures: dict[str, tuple[Any, Any]] = {}
+    with aging._room_to_aggregate(session):
+        for chunk in chunks:
+            sub = aging._figures(as_of, tenant_id, chunk)
+            for account_id, balance, oldest in session.execute(
+                select(sub.c.account_id, sub.c.balance, sub.c.oldest)
+            ):
+                figures[account_id] = (balance, oldest)
     items = []
     for account_id, debtor_id, status, disputed, currency in rows:
         balance, oldest = figures.get(account_id, (0, None))
@@ -162,6 +171,55 @@ def get_debtor(session: Session, tenant_id: str, data: Mapping[str, Any]) -> dic
         "consents": debtor.consents,
         "disputed": disputed is not None,
     }
+
+
+def find_debtors(session: Session, tenant_id: str, data: Mapping[str, Any]) -> dict[str, Any]:
+    """``ledger.find_debtors``: the tenant's debtors whose contact points hold this phone or
+    e-mail (normalised as stored: E.164, lower-cased domain; exact match), each with its open
+    accounts' ids. An address that does not parse finds nobody.
+    """
+    from almacen.gateway.errors import UnprocessableError
+
+    from . import debtors
+    from .models import Account as Account_
+    from .models import ContactPoint, Debtor
+
+    _check_scope(session, tenant_id)
+    try:
+        if data.get("phone"):
+            phone = str(data["phone"]).removeprefix("whatsapp:").removeprefix("tel:")
+            kind, value = "phone", debtors.normalise_phone(phone, region=None, pointer="/phone")
+        elif data.get("email"):
+            kind, value = "email", debtors.normalise_email(str(data["email"]), pointer="/email")
+        else:
+            return {"items": []}
+    except UnprocessableError:
+        return {"items": []}
+    found = session.scalars(
+        select(Debtor)
+        .join(ContactPoint, ContactPoint.debtor_id == Debtor.id)
+        .where(ContactPoint.kind == kind, ContactPoint.value == value)
+        .distinct()
+        .order_by(Debtor.id)
+        .limit(20)
+    ).all()
+    items = []
+    for debtor in found:
+        open_ids = session.scalars(
+            select(Account_.id)
+            .where(Account_.debtor_id == debtor.id, Account_.status == "open")
+            .order_by(Account_.id)
+        ).all()
+        items.append(
+            {
+                "id": debtor.id,
+                "external_ref": debtor.external_ref,
+                "name": debtor.name,
+                "language": debtor.language,
+                "open_account_ids": list(open_ids),
+            }
+        )
+    return {"items": items}
 
 
 def set_consent(session: Session, tenant_id: str, data: Mapping[str, Any]) -> Any:

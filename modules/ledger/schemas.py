@@ -80,6 +80,29 @@ class GetDebtorInputSchema(Schema):
     debtor_id = fields.String(required=True, validate=_ID)
 
 
+class FindDebtorsInputSchema(Schema):
+    """Input of ``ledger.find_debtors``: one contact address (a phone or an e-mail)."""
+
+    phone = fields.String(validate=validate.Length(min=1, max=64))
+    email = fields.String(validate=validate.Length(min=1, max=320))
+
+
+class FoundDebtorSchema(Schema):
+    """A debtor reached at the address, with its open accounts' ids."""
+
+    id = fields.String()
+    external_ref = fields.String()
+    name = fields.String()
+    language = fields.String()
+    open_account_ids = fields.List(fields.String())
+
+
+class FoundDebtorsSchema(Schema):
+    """Output of ``ledger.find_debtors``."""
+
+    items = fields.List(fields.Nested(FoundDebtorSchema))
+
+
 class DebtorProfileSchema(Schema):
     """Output of ``ledger.get_debtor``: what a contact needs to know about a debtor."""
 

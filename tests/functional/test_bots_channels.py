@@ -14,6 +14,7 @@ import pytest
 from almacen import EventType, emit
 from almacen.gateway.app import gateway_of
 from tests.common.actors import Admin, TenantHandle
+from tests.common.ledger import new_debtor
 from tests.common.receiver import Receiver
 from tests.functional.test_bots_conversations import BASE, account, start
 
@@ -71,6 +72,59 @@ def test_a_sender_without_a_conversation_is_handed_over(app: Any, tenant: Tenant
     ]
     assert conversation["channel"] == "whatsapp" and conversation["state"] == "handover"
     assert [h["reason"] for h in tenant.get(f"{BASE}/handovers").json()["items"]] == ["no_account"]
+
+
+def _known_sender(tenant: TenantHandle) -> tuple[str, str]:
+    """A debtor reachable at a fresh mobile number, with one open account: (number, account)."""
+    national = f"31{uuid.uuid4().int % 10**8:08d}"
+    debtor = new_debtor(
+        tenant, contact_points=[{"kind": "phone", "value": f"+57 {national}"}], language="en"
+    )
+    return f"+57{national}", account(tenant, debtor_id=debtor["id"])
+
+
+def test_a_sender_the_ledger_knows_talks_about_their_open_account(
+    app: Any, tenant: TenantHandle
+) -> None:
+    sender, account_id = _known_sender(tenant)
+    inbound(app, tenant, sender, "hi", "in-30")
+    [conversation] = [
+        c for c in tenant.get(f"{BASE}/conversations").json()["items"] if c["address"] == sender
+    ]
+    assert conversation["account_id"] == account_id
+    assert conversation["state"] == "verifying" and conversation["locale"] == "en"
+    first = turns(tenant, conversation["id"])
+    # Identity first: the opening and the answer to "hi" say nothing about the debt.
+    assert all("$" not in t["reply"] for t in first)
+    inbound(app, tenant, sender, "5678", "in-31")
+    inbound(app, tenant, sender, "how much do I owe?", "in-32")
+    later = turns(tenant, conversation["id"])
+    assert later[2]["state_after"] == "verified"
+    assert later[3]["intent"] == "balance" and "1,0" in later[3]["reply"]
+
+
+def test_another_tenants_debtor_at_the_address_is_not_found(
+    app: Any, tenant: TenantHandle, other_tenant: TenantHandle
+) -> None:
+    sender, _ = _known_sender(other_tenant)
+    inbound(app, tenant, sender, "hola, 5678", "in-40")
+    [conversation] = [
+        c for c in tenant.get(f"{BASE}/conversations").json()["items"] if c["address"] == sender
+    ]
+    assert conversation["account_id"] is None and conversation["state"] == "handover"
+
+
+def test_two_debtors_at_one_address_are_a_persons_to_sort_out(
+    app: Any, tenant: TenantHandle
+) -> None:
+    sender, _ = _known_sender(tenant)
+    twin = new_debtor(tenant, contact_points=[{"kind": "phone", "value": sender}])
+    account(tenant, debtor_id=twin["id"])
+    inbound(app, tenant, sender, "hola, 5678", "in-50")
+    [conversation] = [
+        c for c in tenant.get(f"{BASE}/conversations").json()["items"] if c["address"] == sender
+    ]
+    assert conversation["account_id"] is None and conversation["state"] == "handover"
 
 
 @pytest.fixture(scope="module")

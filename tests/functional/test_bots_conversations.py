@@ -25,9 +25,10 @@ pytestmark = pytest.mark.modules("bots", "ledger", "offers")
 REF = "CR-0012345678"
 
 
-def account(tenant: TenantHandle, ref: str = REF) -> str:
-    """An account (1,000.00 COP) whose reference ends in 5678."""
-    return str(new_account(tenant, external_ref=f"{ref}-{uuid.uuid4().hex[:4]}5678")["id"])
+def account(tenant: TenantHandle, ref: str = REF, debtor_id: str | None = None) -> str:
+    """An account (1,000.00 COP) whose reference ends in 5678 (of a new debtor by default)."""
+    reference = f"{ref}-{uuid.uuid4().hex[:4]}5678"
+    return str(new_account(tenant, debtor_id, external_ref=reference)["id"])
 
 
 def start(tenant: TenantHandle, account_id: str, **more: Any) -> dict[str, Any]:

@@ -4,7 +4,8 @@ states and reply fragments, each run through HTTP against a real ledger and offe
 A story (``tests/functional/bot_stories/*.yaml``, a list per file) has ``name``, optional
 ``locale``, ``modules`` (default bots, ledger and offers), ``unsubscribe`` (modules dropped
 once the account is open), ``policy`` (store the offer policy of ``test_offers_lifecycle``),
-``config`` (the bots configuration), ``turns`` and expectations on the whole conversation:
+``config`` (the bots configuration), ``debtor`` (the account's debtor's fields, ``{uid}`` in
+its ``external_ref`` made unique), ``turns`` and expectations on the whole conversation:
 ``outcome``, ``events`` (types that must have been emitted), ``no_events``, ``handover`` (the
 queue's reason), ``promises`` (how many the ledger holds) and ``promise_amount``. A turn has
 ``user`` (``{last4}`` is the account reference's end), optional ``message_id``, and what to
@@ -14,6 +15,7 @@ expect: ``state``, ``intent``, ``actions`` (the names called, in order), ``reply
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +23,7 @@ import pytest
 import yaml
 
 from tests.common.actors import Admin, TenantHandle
+from tests.common.ledger import new_debtor
 from tests.functional.test_bots_conversations import BASE, account, start
 from tests.functional.test_offers_lifecycle import BASE as OFFERS
 from tests.functional.test_offers_lifecycle import policy
@@ -57,7 +60,13 @@ def test_story(story: dict[str, Any], admin: Admin) -> None:
         assert admin.subscribe(tenant.id, "bots", story["config"]).status_code == 200
     if story.get("policy") and "offers" in modules:
         assert tenant.put(f"{OFFERS}/policy", json=policy()).status_code == 201
-    account_id = account(tenant)
+    if story.get("debtor"):
+        fields = dict(story["debtor"])
+        fields["external_ref"] = fields["external_ref"].replace("{uid}", uuid.uuid4().hex[:8])
+        debtor = new_debtor(tenant, **fields)
+        account_id = account(tenant, debtor_id=debtor["id"])
+    else:
+        account_id = account(tenant)
     for module in story.get("unsubscribe", []):
         gone = admin.request("DELETE", f"/v1/tenants/{tenant.id}/subscriptions/{module}")
         assert gone.status_code == 204, gone.text

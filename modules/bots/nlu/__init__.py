@@ -9,6 +9,7 @@ tenant's retrained classifier as :meth:`IntentClassifier.to_bytes`.
 
 from __future__ import annotations
 
+from .cache import trained
 from .classifier import IntentClassifier, train_classifier
 from .entities import Entities, extract_entities
 from .language import LANGUAGES, detect_language
@@ -27,5 +28,6 @@ __all__ = [
     "extract_entities",
     "shipped_examples",
     "train_classifier",
+    "trained",
     "understand",
 ]

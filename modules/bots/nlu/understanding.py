@@ -7,7 +7,8 @@ import functools
 import re
 from dataclasses import dataclass
 
-from .classifier import IntentClassifier, train_classifier
+from .cache import trained
+from .classifier import IntentClassifier
 from .dates import warm_up
 from .entities import Entities, extract_entities
 from .language import LANGUAGES, detect_language
@@ -40,8 +41,9 @@ class Understanding:
 
 @functools.cache
 def default_classifier() -> IntentClassifier:
-    """The classifier trained on the shipped examples, trained once per process (seconds)."""
-    classifier = train_classifier(shipped_examples())
+    """The classifier trained on the shipped examples: once per process, from the disk cache
+    when an earlier process trained the same examples (:mod:`.cache`), else seconds."""
+    classifier = trained(shipped_examples())
     warm_up()
     return classifier
 
