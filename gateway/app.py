@@ -35,6 +35,7 @@ from .specs import load_document, with_shared_components
 from .state import EXTENSION, Gateway, install_sessions
 from .tenancy import service as tenancy
 from .tenancy.access import AccessMiddleware, AccessRule, Authenticator, rules_from_spec
+from .tenancy.configcache import ConfigCache
 from .validation import validator_map
 
 __all__ = ["create_app"]
@@ -90,6 +91,8 @@ def create_app(
     dispatcher = Dispatcher(db, registry, settings)
     delivery = InProcessDelivery(dispatcher) if settings.delivery == "in-process" else None
     db.info["registry"] = registry
+    # Module configurations, kept as long as an authenticated key (see tenancy.configcache).
+    db.info[tenancy.CONFIG_CACHE] = ConfigCache(settings.auth_cache_seconds)
     if delivery is not None:
         db.info["on_events"] = delivery.wake
     metrics = Metrics()

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
+import time
 import uuid
 from collections.abc import Iterator, Mapping
 from decimal import Decimal
@@ -28,6 +30,7 @@ from sqlalchemy import (
     event,
 )
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import (
     DeclarativeBase,
     Mapped,
@@ -290,8 +293,36 @@ def make_engine(url: str, **options: Any) -> Engine:
         # that concurrent writers wait on busy_timeout instead of failing on upgrade.
         event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
         return engine
-    options.setdefault("pool_pre_ping", True)
-    return create_engine(url, **options)
+    if "pool_pre_ping" in options:
+        return create_engine(url, **options)
+    engine = create_engine(url, **options)
+    # pool_pre_ping's round trip on every checkout was a tenth of a cheap request's time;
+    # only a connection that sat idle for a while can have been dropped unnoticed.
+    event.listen(engine.pool, "checkin", _idle_since)
+    event.listen(engine.pool, "checkout", functools.partial(_ping_if_idle, engine))
+    return engine
+
+
+#: A pooled connection idle longer than this is pinged before use (``SELECT 1``); one used
+#: more recently is trusted. After a database restart, at most one request per process can
+#: meet a dropped connection used within this window: the error invalidates the whole pool.
+PING_AFTER_IDLE_SECONDS = 1.0
+
+
+def _idle_since(_dbapi_connection: Any, record: Any) -> None:
+    record.info["idle_since"] = time.monotonic()
+
+
+def _ping_if_idle(engine: Engine, dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    """Pessimistic disconnect handling for idle connections only (SQLAlchemy's recipe):
+    a failed ping makes the pool replace the connection and try again."""
+    since = record.info.get("idle_since")
+    if since is None or time.monotonic() - since <= PING_AFTER_IDLE_SECONDS:
+        return
+    try:
+        engine.dialect.do_ping(dbapi_connection)
+    except engine.dialect.loaded_dbapi.Error as exc:
+        raise DisconnectionError(f"idle connection failed its ping: {exc}") from exc
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -32,7 +32,9 @@ class Settings:
     rate_limit_storage: str = "memory://"
     #: ``fixed-window`` (one round trip) or ``moving-window`` (exact, dearer).
     rate_limit_strategy: str = "fixed-window"
-    #: Seconds an authenticated key stays cached in a worker; 0 checks the database each time.
+    #: Seconds an authenticated key, and a tenant's module configuration, stay cached in a
+    #: worker (a change made through another worker is seen within it); 0 checks the
+    #: database each time.
     auth_cache_seconds: float = 2.0
     #: How long a stored Idempotency-Key response is replayed.
     idempotency_ttl_seconds: int = 24 * 3600

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from marshmallow import Schema, ValidationError
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -26,6 +26,7 @@ from ..errors import (
 )
 from ..module import Module
 from ..pagination import Page, paginate
+from .configcache import ConfigCache
 from .credentials import issue_key, split_key, verify_secret
 from .models import AdminKey, ApiKey, Subscription, Tenant
 from .principal import Principal
@@ -49,6 +50,11 @@ __all__ = [
 SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 #: last_used_at is written at most this often per key, to keep a write off every request.
 LAST_USED_RESOLUTION = dt.timedelta(seconds=60)
+#: ``session.info`` key of the app's :class:`~.configcache.ConfigCache` (set by the app).
+CONFIG_CACHE = "config_cache"
+#: ``session.info`` key set once a session changed its tenant's subscriptions: it reads
+#: them around the cache from then on.
+_SUBSCRIPTIONS_CHANGED = "subscriptions_changed"
 
 
 # -- tenants -------------------------------------------------------------------------------
@@ -196,15 +202,43 @@ def subscribe(
         raise ConflictError(
             f"a concurrent request subscribed the tenant to {module.name!r}; retry"
         ) from None
+    _subscriptions_changed(session)
     return subscription
 
 
 def module_config(session: Session, module: str, schema: type[Schema]) -> dict[str, Any]:
     """The session's tenant's configuration of ``module``, loaded through the module's own
-    ``schema`` so that defaults are filled in (all defaults when it has none stored)."""
-    subscription = session.scalar(select(Subscription).where(Subscription.module == module))
-    stored: Mapping[str, Any] = subscription.config if subscription is not None else {}
-    return dict(schema().load(dict(stored)))
+    ``schema`` so that defaults are filled in (all defaults when it has none stored).
+
+    Kept a few seconds per worker when the session comes from the app (see
+    :mod:`.configcache` for how soon a change is seen).
+    """
+
+    def load() -> dict[str, Any]:
+        subscription = session.scalar(select(Subscription).where(Subscription.module == module))
+        stored: Mapping[str, Any] = subscription.config if subscription is not None else {}
+        return dict(schema().load(dict(stored)))
+
+    cache: ConfigCache | None = session.info.get(CONFIG_CACHE)
+    tenant_id = session.info.get("tenant_id")
+    if cache is None or tenant_id is None or session.info.get(_SUBSCRIPTIONS_CHANGED):
+        return load()
+    return cache.get(str(tenant_id), module, schema, load)
+
+
+def _subscriptions_changed(session: Session) -> None:
+    """Forget the tenant's cached configurations now and when this transaction commits (a
+    read in between, by another request, may have cached what is being replaced); this
+    session reads around the cache from now on."""
+    cache: ConfigCache | None = session.info.get(CONFIG_CACHE)
+    tenant_id = session.info.get("tenant_id")
+    session.info[_SUBSCRIPTIONS_CHANGED] = True
+    if cache is None or tenant_id is None:
+        return
+    cache.forget(str(tenant_id))
+    if not session.info.get("config_cache_listening"):
+        session.info["config_cache_listening"] = True
+        event.listen(session, "after_commit", lambda _: cache.forget(str(tenant_id)))
 
 
 def unsubscribe(session: Session, module_name: str) -> None:
@@ -213,6 +247,7 @@ def unsubscribe(session: Session, module_name: str) -> None:
     if subscription is None:
         raise NotFoundError(f"the tenant does not subscribe to {module_name!r}")
     session.delete(subscription)
+    _subscriptions_changed(session)
 
 
 def list_subscriptions(session: Session) -> list[Subscription]:

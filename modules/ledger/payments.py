@@ -208,20 +208,23 @@ def post_payment(
         reversal_entry_id=None,
     )
     try:
-        with session.begin_nested():
-            written = payment_sql.insert_payment(
-                session,
-                payment,
-                currency=account.currency,
-                legs=legs,
-                memo=f"payment {external_id}"[:200],
-            )
+        written = payment_sql.insert_payment(
+            session,
+            payment,
+            currency=account.currency,
+            legs=legs,
+            memo=f"payment {external_id}"[:200],
+        )
     except IntegrityError:
+        written = None
+        if _by_external_id(session, external_id) is None:
+            raise
+    if written is None:
         # Another transaction posted this external id (to another account, or its commit
         # landed between our check and our insert): answer as if we had come second.
         existing = _by_external_id(session, external_id)
         if existing is None:
-            raise
+            raise RuntimeError(f"payment {external_id!r} was neither written nor found")
         return _replay(session, existing, fingerprint)
     events.payment_posted(session, payment)
     if check.promised:

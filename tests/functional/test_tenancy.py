@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -326,3 +327,35 @@ def test_one_tenants_key_never_acts_for_another(
     admin.request("PATCH", f"/v1/tenants/{tenant.id}", json={"status": "suspended"})
     assert_problem(tenant.get("/v1/me"), 401)
     assert other_tenant.get("/v1/me").json()["id"] == other_tenant.id
+
+
+# -- module configurations through the per-worker cache ------------------------------------
+
+
+def _offers_config(handle: TenantHandle) -> dict[str, Decimal]:
+    response = handle.get("/v1/offers/config")
+    assert response.status_code == 200, response.text
+    return {name: Decimal(value) for name, value in response.json().items()}
+
+
+def test_module_configuration_is_each_tenants_own_and_a_change_is_seen_at_once(
+    admin: Admin,
+) -> None:
+    first, second = admin.new_tenant(), admin.new_tenant()
+    for handle, rate in ((first, "0.05"), (second, "0.25")):
+        response = admin.subscribe(handle.id, "offers", {"discount_rate": rate})
+        assert response.status_code == 200, response.text
+    for _ in range(2):  # the second read is the cached one
+        assert _offers_config(first)["discount_rate"] == Decimal("0.05")
+        assert _offers_config(second)["discount_rate"] == Decimal("0.25")
+    assert _offers_config(first)["default_propensity"] == Decimal("0.30")  # the default
+
+    changed = admin.subscribe(first.id, "offers", {"discount_rate": "0.07"})
+    assert changed.status_code == 200, changed.text
+    assert _offers_config(first)["discount_rate"] == Decimal("0.07")
+    assert _offers_config(second)["discount_rate"] == Decimal("0.25")
+
+    gone = admin.request("DELETE", f"/v1/tenants/{first.id}/subscriptions/offers")
+    assert gone.status_code == 204, gone.text
+    assert_problem(first.get("/v1/offers/config"), 403, slug="module-not-subscribed")
+    assert _offers_config(second)["discount_rate"] == Decimal("0.25")
