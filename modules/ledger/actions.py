@@ -7,6 +7,7 @@ configuration are read through it). The caller owns the transaction.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 from collections.abc import Mapping
 from decimal import Decimal
@@ -77,7 +78,9 @@ def get_accounts(session: Session, tenant_id: str, data: Mapping[str, Any]) -> d
         page = statement.with_only_columns(Account.id).where(Account.id <= ids[-1])
         chunks = [page.where(Account.tenant_id == tenant_id)]
     figures: dict[str, tuple[Any, Any]] = {}
-    with aging._room_to_aggregate(session):
+    # Thousands of accounts group hundreds of thousands of postings: room to do it in memory.
+    room = aging._room_to_aggregate(session) if len(ids) > 1000 else contextlib.nullcontext()
+    with room:
         for chunk in chunks:
             sub = aging._figures(as_of, tenant_id, chunk)
             for account_id, balance, oldest in session.execute(

@@ -1,13 +1,16 @@
 """Menus of many accounts at once: the batch a strategy or a campaign runs over a portfolio.
 
 Facts come from the ledger in bulk (``ledger.get_accounts``: one grouped read of the journal
-per 5,000 accounts, never one action per account) and each account's rule is chosen from the
-active policy as for one menu. Offers are summarised by :func:`~.bulk.bulk_summaries`, which
+per page, never one action per account) and each account's rule is chosen from the active
+policy as for one menu. For a tenant with scoring, the propensities come from one
+``scoring.score_many`` call and the segments from one ``scoring.segment_many`` call (the
+facts already read go along). Offers are summarised by :func:`~.bulk.bulk_summaries`, which
 gives exactly the figures of :func:`~.menu.build_menu` (the function behind ``POST /menu``)
-without building the built-in offers' dated schedules; plugins' offer types make their
-offers for each account as in a menu. Accounts with the same rule, balance and propensity
-share one computation when no plugin adds offer types. Accounts that cannot have a menu (disputed,
-not open, nothing owed, another currency, unknown) are listed with the reason, not dropped.
+without building the built-in offers' dated schedules, the effective rate only for the best
+``top``; plugins' offer types make their offers for each account as in a menu. Accounts with
+the same rule, balance and propensity share one computation when no plugin adds offer types.
+Accounts that cannot have a menu (disputed, not open, nothing owed, another currency,
+unknown) are listed with the reason, not dropped.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from almacen.gateway.money import Money, currency_exponent
 from .bulk import Summary, bulk_summaries, plugin_offers
 from .menu import Facts, offer_types, required_upfront
 from .policy import active_policy, choose_rule, load_document
-from .service import business_day_roller, has_action, propensity_for, segment_for
+from .service import business_day_roller, has_action, propensities_for, segments_for
 from .settings import settings_for
 
 __all__ = ["AccountMenu", "MenuBatch", "Skipped", "menus_for_accounts"]
@@ -91,11 +94,13 @@ def menus_for_accounts(
     cursor: str | None = None,
     limit: int = 1000,
     today: dt.date,
+    top: int | None = None,
 ) -> MenuBatch:
     """Ranked menus of the named accounts, or of a page of the tenant's open accounts.
 
     :param account_ids: the accounts (at most :data:`MAX_BATCH`); None for open accounts
         in id order, ``limit`` of them after ``cursor``.
+    :param top: each menu's best ``top`` offers only (all when None); ranks are the same.
     :raises UnprocessableError: no policy yet, or the tenant has no ledger.
     """
     policy = active_policy(session)
@@ -122,6 +127,7 @@ def menus_for_accounts(
     # Without scoring (probed once) every account takes the stated default propensity.
     scoring = has_action(session, "scoring.score")
     roll = business_day_roller(session)
+    fit: list[Facts] = []
     for row in page["items"]:
         account_id = row["account_id"]
         total = row["total"]
@@ -130,18 +136,24 @@ def menus_for_accounts(
         if reason is not None:
             skipped.append(Skipped(account_id=account_id, reason=reason))
             continue
-        facts = Facts(
-            balance=balance,
-            bucket=row.get("bucket"),
-            days_past_due=row.get("days_past_due"),
-            account_id=account_id,
+        fit.append(
+            Facts(
+                balance=balance,
+                bucket=row.get("bucket"),
+                days_past_due=row.get("days_past_due"),
+                account_id=account_id,
+            )
         )
-        propensity, source = default_propensity, "default"
-        if scoring:
-            propensity, source = propensity_for(session, facts, default_propensity)
-            segment = segment_for(session, facts)
-            if segment is not None:
-                facts = dataclasses.replace(facts, segment=segment)
+    # Propensities and segments in one scoring call each (not one per account).
+    propensities = [(default_propensity, "default")] * len(fit)
+    segments: list[str | None] = [None] * len(fit)
+    if scoring:
+        propensities = propensities_for(session, fit, default_propensity)
+        segments = segments_for(session, fit)
+    for facts, (propensity, source), segment in zip(fit, propensities, segments, strict=True):
+        balance = facts.balance
+        if segment is not None:
+            facts = dataclasses.replace(facts, segment=segment)
         rule = choose_rule(document, segment=facts.segment, bucket=facts.bucket, score=None)
         key = (rule.name, balance.amount, propensity)
         items = shared.get(key) if not plugin_types else None
@@ -159,6 +171,7 @@ def menus_for_accounts(
                 discount_rate=discount_rate,
                 business_day=roll,
                 extras=extras,
+                top=top,
             )
             if not plugin_types:
                 shared[key] = items

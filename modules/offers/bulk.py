@@ -215,6 +215,7 @@ def bulk_summaries(
     discount_rate: Decimal,
     business_day: Callable[[dt.date], dt.date] | None = None,
     extras: Sequence[Offer] = (),
+    top: int | None = None,
 ) -> list[Summary]:
     """The ranked offers of one account, summarised: what ``build_menu`` gives, figure for
     figure.
@@ -222,6 +223,8 @@ def bulk_summaries(
     :param required: :func:`~.menu.required_upfront` of the account.
     :param extras: the plugins' offers for the account, within bounds and on the due dates
         the menu would give them (see :func:`plugin_offers`).
+    :param top: only the best ``top`` (all when None). Every offer's expected recovery is
+        needed to rank; the effective rate (an iteration) only for those listed.
     """
     owed = balance.amount
     if owed <= 0:
@@ -244,7 +247,7 @@ def bulk_summaries(
             for due_on, amount in zip(dates, monthly, strict=True):
                 total += amount / _discount_factor(discount_rate, due_on, today)
         guess = terms.refinancing_rate / 12 if offer.kind == "refinancing" else None
-        scored.append((propensity * total, offer, _rate(offer, guess), _needs(offer, terms, owed)))
+        scored.append((propensity * total, offer, guess))
     for extra in extras:
         offer = _Candidate(
             extra.kind,
@@ -258,7 +261,7 @@ def bulk_summaries(
         value = expected_recovery(
             extra, propensity=propensity, discount_rate=discount_rate, today=today
         )
-        scored.append((value, offer, _rate(offer, None), _needs(offer, terms, owed)))
+        scored.append((value, offer, None))
     scored.sort(key=lambda item: -item[0])
     return [
         Summary(
@@ -270,13 +273,13 @@ def bulk_summaries(
             upfront=offer.upfront,
             instalment=offer.monthly[0] if offer.monthly else None,
             term_months=len(offer.monthly),
-            effective_annual_rate=rate,
+            effective_annual_rate=_rate(offer, guess),
             total=offer.upfront + sum(offer.monthly, _ZERO),
             expires_on=expires_on,
-            requires_approval=approval,
+            requires_approval=_needs(offer, terms, owed),
             expected_recovery=Money(value.quantize(step), balance.currency),
         )
-        for rank, (value, offer, rate, approval) in enumerate(scored, start=1)
+        for rank, (value, offer, guess) in enumerate(scored[:top], start=1)
     ]
 
 

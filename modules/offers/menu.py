@@ -128,8 +128,8 @@ def _ceil(amount: Decimal, exponent: int) -> Decimal:
 def required_upfront(terms: Terms, balance: Money) -> Decimal:
     """The smallest payment due today the rule allows: the larger of its fraction of the
     balance (rounded up) and its amount, never more than the balance."""
-    exponent = currency_exponent(balance.currency)
-    wanted = _ceil(balance.amount * terms.min_upfront, exponent)
+    step = _step(balance.currency)
+    wanted = (balance.amount * terms.min_upfront).quantize(step, rounding=ROUND_CEILING)
     if terms.min_upfront_amount is not None:
         wanted = max(wanted, terms.min_upfront_amount.amount)
     return min(wanted, balance.amount)
@@ -206,22 +206,34 @@ def violations(offer: Offer, terms: Terms, facts: Facts) -> list[str]:
         faults.append(f"the discount is above the maximum {terms.max_discount}")
     if offer.upfront < required_upfront(terms, facts.balance):
         faults.append("the upfront payment is below the minimum")
-    instalments = offer.instalments
     floor = terms.min_instalment.amount
-    if any(row.amount < floor for row in instalments):
+    step = _step(facts.balance.currency)
+    # One pass over the rows (plugins' offers are checked twice per account in a batch).
+    below = not_positive = too_precise = False
+    for row, amount in zip(offer.schedule, offer.amounts, strict=True):
+        if row.number > 0 and amount < floor:
+            below = True
+        if amount <= 0 or row.principal < 0:
+            not_positive = True
+        if not too_precise and amount != amount.quantize(step):
+            too_precise = True
+    instalments = offer.instalments
+    if below:
         faults.append(f"an instalment is below the minimum {floor}")
-    if any(amount <= 0 for amount in offer.amounts) or any(
-        row.principal < 0 for row in offer.schedule
-    ):
+    if not_positive:
         faults.append("a payment is not positive")
     if len(instalments) > terms.max_term_months:
         faults.append(f"the term is above {terms.max_term_months} months")
     if offer.kind in ("plan", "refinancing") and len(instalments) not in (terms.instalment_counts):
         faults.append("the instalment count is not allowed")
-    step = quantum(currency_exponent(facts.balance.currency))
-    if any(amount != amount.quantize(step) for amount in offer.amounts):
+    if too_precise:
         faults.append(f"an amount has more decimals than {facts.balance.currency} allows")
     return faults
+
+
+@functools.lru_cache(maxsize=64)
+def _step(currency: str) -> Decimal:
+    return quantum(currency_exponent(currency))
 
 
 def expected_recovery(

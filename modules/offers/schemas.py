@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from almacen.gateway.money import Money, MoneyField
+from almacen.gateway.money import Money, MoneyField, currency_exponent
 
 from .menu import MenuItem
 
@@ -51,7 +53,22 @@ class MenuRequestSchema(Schema):
 
 
 def _money(item: MenuItem, amount: Any) -> dict[str, str]:
-    return Money(amount, item.expected_recovery.currency).as_json()
+    return _wire(amount, item.expected_recovery.currency)
+
+
+def _wire(amount: Any, currency: str) -> dict[str, str]:
+    """``Money(amount, currency).as_json()`` without making the Money: a menu dumps hundreds
+    of amounts (any that Money would refuse still goes through it, and fails the same way)."""
+    exponent, step = _minor_unit(currency)
+    if not isinstance(amount, Decimal) or -int(amount.as_tuple().exponent) > exponent:
+        return Money(amount, currency).as_json()
+    return {"amount": str(amount.quantize(step)), "currency": currency}
+
+
+@functools.lru_cache(maxsize=64)
+def _minor_unit(currency: str) -> tuple[int, Decimal]:
+    exponent = currency_exponent(currency)
+    return exponent, Decimal(1).scaleb(-exponent)
 
 
 def dump_item(item: MenuItem) -> dict[str, Any]:
@@ -92,7 +109,7 @@ def dump_summary(item: Summary, currency: str) -> dict[str, Any]:
     account gives the schedule, the same on the same day and policy version)."""
 
     def cash(amount: Any) -> dict[str, str]:
-        return Money(amount, currency).as_json()
+        return _wire(amount, currency)
 
     return {
         "rank": item.rank,

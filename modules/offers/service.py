@@ -1,6 +1,6 @@
 """The menu of one account for the session's tenant: facts, policy rule, propensity, offers.
 
-Facts come from the ledger (``ledger.get_account``) when the caller names an ``account_id``;
+Facts come from the ledger (``ledger.get_accounts``) when the caller names an ``account_id``;
 a tenant without the ledger gives them in the request instead. The propensity to pay comes
 from ``scoring.score`` (the tenant's champion ``propensity`` model) when scoring can answer,
 else from the tenant's stated ``default_propensity``. When the request names no segment,
@@ -33,8 +33,10 @@ __all__ = [
     "business_day_roller",
     "has_action",
     "menu_for",
+    "propensities_for",
     "propensity_for",
     "segment_for",
+    "segments_for",
 ]
 
 
@@ -60,7 +62,9 @@ class Menu:
 def _ledger_facts(session: Session, data: Mapping[str, Any]) -> Facts:
     account_id = data["account_id"]
     try:
-        summary = run_action(session, "ledger.get_account", {"account_id": account_id})
+        # The bulk facts of one account: the balance, days past due and bucket a menu needs
+        # in two queries, not the full summary (components, next instalment) in four.
+        found = run_action(session, "ledger.get_accounts", {"account_ids": [account_id]})
     except ActionUnavailableError:
         raise UnprocessableError(
             "The tenant has no ledger: give balance, bucket and days_past_due instead of "
@@ -69,6 +73,9 @@ def _ledger_facts(session: Session, data: Mapping[str, Any]) -> Facts:
         ) from None
     except ActionInputError:
         raise NotFoundError(f"No account {account_id!r}.") from None
+    if not found["items"]:
+        raise NotFoundError(f"No account {account_id!r}.")
+    summary = found["items"][0]
     total = summary["total"]
     return Facts(
         balance=Money(Decimal(total["amount"]), total["currency"]),
@@ -105,7 +112,44 @@ def propensity_for(session: Session, facts: Facts, default: Decimal) -> tuple[De
         )
     except (ActionUnavailableError, ActionInputError, NotFoundError, UnprocessableError):
         return default, "default"
-    probability = scored.get("probability")
+    return _propensity(scored.get("probability"), default)
+
+
+def propensities_for(
+    session: Session, accounts: Sequence[Facts], default: Decimal
+) -> list[tuple[Decimal, str]]:
+    """:func:`propensity_for` of many accounts with one ``scoring.score_many`` call.
+
+    The ledger facts the batch already read go along as features (the model reads any other
+    from the ledger); when the call cannot score them all, each account is asked alone.
+    """
+    if not accounts:
+        return []
+    items = [{"account_id": facts.account_id, "features": _features(facts)} for facts in accounts]
+    try:
+        scored = run_action(
+            session,
+            "scoring.score_many",
+            {"purpose": "propensity", "items": items, "record": False},
+        )
+    except NotFoundError:
+        # No champion propensity model: every account would get the default alone too.
+        return [(default, "default")] * len(accounts)
+    except (ActionUnavailableError, ActionInputError, UnprocessableError):
+        return [propensity_for(session, facts, default) for facts in accounts]
+    return [_propensity(result.get("probability"), default) for result in scored["items"]]
+
+
+def _features(facts: Facts) -> dict[str, Any]:
+    # Scoring's ledger feature names (see almacen.modules.scoring.features).
+    return {
+        "days_past_due": facts.days_past_due,
+        "bucket": facts.bucket,
+        "balance": str(facts.balance.amount),
+    }
+
+
+def _propensity(probability: Any, default: Decimal) -> tuple[Decimal, str]:
     if probability is None:
         return default, "default"
     return Decimal(str(probability)).quantize(Decimal("0.0001")), "scoring"
@@ -129,6 +173,33 @@ def segment_for(session: Session, facts: Facts) -> str | None:
         return None
     segment = assigned.get("segment")
     return str(segment) if segment else None
+
+
+def segments_for(session: Session, accounts: Sequence[Facts]) -> list[str | None]:
+    """:func:`segment_for` of many ledger accounts with one ``scoring.segment_many`` call,
+    the ledger facts the batch already read given (so scoring need not read them again).
+
+    No segment rules: no segments. When the call cannot segment them all, each is asked alone.
+    """
+    if not accounts:
+        return []
+    given = [
+        {
+            "account_id": facts.account_id,
+            "bucket": facts.bucket,
+            "days_past_due": facts.days_past_due,
+            "balance": facts.balance.as_json(),
+            **({"score": facts.score} if facts.score is not None else {}),
+        }
+        for facts in accounts
+    ]
+    try:
+        assigned = run_action(session, "scoring.segment_many", {"accounts": given})
+    except NotFoundError:
+        return [None] * len(accounts)
+    except (ActionUnavailableError, ActionInputError, UnprocessableError):
+        return [segment_for(session, facts) for facts in accounts]
+    return [str(item["segment"]) if item.get("segment") else None for item in assigned["items"]]
 
 
 def business_day_roller(session: Session) -> Callable[[dt.date], dt.date] | None:

@@ -49,7 +49,8 @@ def almacen_register_module() -> Module:
 
 @hookimpl
 def almacen_register_actions() -> Iterable[Action]:
-    """Register ``scoring.score`` and ``scoring.segment``."""
+    """Register ``scoring.score``, ``scoring.score_many``, ``scoring.segment`` and
+    ``scoring.segment_many``."""
     from . import score_actions, segment_actions
 
     return [*score_actions.ACTIONS, *segment_actions.ACTIONS]

@@ -17,6 +17,8 @@ __all__ = [
     "ScaleSchema",
     "ScoreActionInputSchema",
     "ScoreActionOutputSchema",
+    "ScoreManyInputSchema",
+    "ScoreManyOutputSchema",
     "ScorecardSchema",
 ]
 
@@ -169,3 +171,49 @@ class ScoreActionOutputSchema(Schema):
     reasons = fields.List(fields.String())
     bins = fields.Dict(keys=fields.String(), values=fields.String())
     model = fields.Nested(ModelRefSchema)
+
+
+class ScoreManyItemSchema(Schema):
+    """One record of ``scoring.score_many``: features, or an account to read them for."""
+
+    account_id = fields.String(load_default=None, validate=_ID)
+    features = fields.Dict(keys=fields.String(), load_default=None)
+
+    @validates_schema
+    def _something(self, data: dict[str, Any], **_: Any) -> None:
+        if data.get("account_id") is None and data.get("features") is None:
+            raise ValidationError("give features, or an account_id to read them", "features")
+
+
+class ScoreManyInputSchema(Schema):
+    """Input of ``scoring.score_many``: one model and up to 10,000 records scored together."""
+
+    model_id = fields.String(load_default=None, validate=_ID)
+    purpose = fields.String(load_default=None, validate=validate.OneOf(PURPOSES))
+    items = fields.List(
+        fields.Nested(ScoreManyItemSchema), required=True, validate=validate.Length(1, 10_000)
+    )
+    record = fields.Boolean(load_default=True)
+
+    @validates_schema
+    def _one_model(self, data: dict[str, Any], **_: Any) -> None:
+        if (data.get("model_id") is None) == (data.get("purpose") is None):
+            raise ValidationError("give model_id or purpose (its champion), not both", "model_id")
+
+
+class ScoreManyResultSchema(Schema):
+    """One record's score in ``scoring.score_many``, in the input's order."""
+
+    account_id = fields.String(allow_none=True)
+    score = fields.Integer()
+    probability = fields.Float()
+    band = fields.String(allow_none=True)
+    reasons = fields.List(fields.String())
+    bins = fields.Dict(keys=fields.String(), values=fields.String())
+
+
+class ScoreManyOutputSchema(Schema):
+    """Output of ``scoring.score_many``: the model version and one result per record."""
+
+    model = fields.Nested(ModelRefSchema)
+    items = fields.List(fields.Nested(ScoreManyResultSchema))

@@ -16,6 +16,8 @@ from .segments import AccountInput
 
 __all__ = [
     "AccountInputSchema",
+    "AccountsInputSchema",
+    "AssignedManySchema",
     "AssignedSchema",
     "AssignmentSchema",
     "RuleSetSchema",
@@ -55,6 +57,20 @@ class AssignedSchema(Schema):
     rule_set_version = fields.Integer()
     sources = fields.List(fields.String())
     skipped = fields.List(fields.Dict(keys=fields.String(), values=fields.String()))
+
+
+class AccountsInputSchema(Schema):
+    """Input of ``scoring.segment_many``: up to 10,000 accounts, each as ``scoring.segment``."""
+
+    accounts = fields.List(
+        fields.Nested(AccountInputSchema), required=True, validate=validate.Length(1, 10_000)
+    )
+
+
+class AssignedManySchema(Schema):
+    """Output of ``scoring.segment_many``: one outcome per account, in order."""
+
+    items = fields.List(fields.Nested(AssignedSchema))
 
 
 class AssignmentSchema(Schema):

@@ -32,5 +32,6 @@ def run_menus(body: dict[str, Any] | None = None) -> dict[str, Any]:
         cursor=data["cursor"],
         limit=data["limit"],
         today=utcnow().date(),
+        top=data["top"],
     )
     return dump_batch(batch, top=data["top"])

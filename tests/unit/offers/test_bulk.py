@@ -72,6 +72,26 @@ def test_bulk_summaries_roll_due_dates_like_the_menu() -> None:
     assert bulk == summaries_of(menu)
 
 
+@settings(max_examples=200, deadline=None)
+@given(terms_and_facts(), st.integers(min_value=1, max_value=12))
+def test_bulk_summaries_top_are_the_menus_best(case: tuple[Terms, Facts], top: int) -> None:
+    terms, facts = case
+    menu = build_menu(
+        terms, facts, today=TODAY, propensity=Decimal("0.35"), discount_rate=Decimal("0.12")
+    )
+    bulk = bulk_summaries(
+        terms,
+        facts.balance,
+        required=required_upfront(terms, facts.balance),
+        exponent=2,
+        today=TODAY,
+        propensity=Decimal("0.35"),
+        discount_rate=Decimal("0.12"),
+        top=top,
+    )
+    assert bulk == summaries_of(menu)[:top]
+
+
 @settings(max_examples=300, deadline=None)
 @given(
     st.decimals(min_value="0.01", max_value=10_000_000, places=2),
