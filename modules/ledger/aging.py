@@ -9,9 +9,10 @@ One grouped query over the postings finds, per account, that oldest unpaid due d
 receivable balance. :func:`days_past_due` reads the dates and subtracts in Python, which is
 portable and cheap for the accounts a request asks about. :func:`run_aging` keeps every row
 in the database instead, because over 100,000 accounts the round trips cost more than the
-query. It needs the one piece of SQL that differs between the backends, the number of days
-between two dates (``julianday`` on SQLite, ``date - date`` on PostgreSQL), and a random id
-for the snapshot rows it inserts from a SELECT; both are compiled per dialect below.
+query. It needs the pieces of SQL that differ between the backends, the number of days
+between two dates (``julianday`` on SQLite, ``date - date`` on PostgreSQL), a random id for
+the snapshot rows it inserts from a SELECT, and amounts as whole units for a cheap exact sum
+(BIGINT on PostgreSQL, what SQLite stores anyway); all are compiled per dialect below.
 """
 
 from __future__ import annotations
@@ -20,14 +21,17 @@ import contextlib
 import dataclasses
 import datetime as dt
 from collections.abc import Iterator, Mapping, Sequence
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Date,
     Integer,
     String,
     and_,
     case,
+    cast,
     delete,
     func,
     insert,
@@ -44,7 +48,7 @@ from sqlalchemy.sql.functions import FunctionElement
 
 from . import events
 from .journal import RECEIVABLE_BOOKS
-from .models import Account, AgingSnapshot, Instalment, Posting
+from .models import MONEY, Account, AgingSnapshot, Instalment, Posting
 
 __all__ = [
     "AgingReport",
@@ -126,6 +130,49 @@ def _random_id_postgresql(element: _RandomId, compiler: SQLCompiler, **kw: Any) 
     return "replace(CAST(gen_random_uuid() AS TEXT), '-', '')"
 
 
+class _Units(FunctionElement[int]):
+    """A money column as a whole number of its smallest units (``10**-MONEY.scale``).
+
+    Summed as BIGINT, PostgreSQL aggregates in 128-bit integers where ``sum(numeric)`` keeps
+    a NUMERIC state per group: the job's million-group aggregate then needs half the memory
+    and stays within ``work_mem`` longer. Exact: the column has :data:`MONEY.scale`
+    decimals. On SQLite the column already holds units (see ``ExactDecimal``).
+    """
+
+    type = BigInteger()
+    name = "money_units"
+    inherit_cache = True
+
+
+@compiles(_Units, "sqlite")
+def _units_sqlite(element: _Units, compiler: SQLCompiler, **kw: Any) -> str:
+    return compiler.process(element.clauses, **kw)
+
+
+@compiles(_Units, "postgresql")
+def _units_postgresql(element: _Units, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"CAST(({compiler.process(element.clauses, **kw)}) * {10**MONEY.scale} AS BIGINT)"
+
+
+class _FromUnits(FunctionElement[Decimal]):
+    """The inverse of :class:`_Units`: a sum of units back as the money column's value."""
+
+    type = MONEY
+    name = "from_money_units"
+    inherit_cache = True
+
+
+@compiles(_FromUnits, "sqlite")
+def _from_units_sqlite(element: _FromUnits, compiler: SQLCompiler, **kw: Any) -> str:
+    return compiler.process(element.clauses, **kw)
+
+
+@compiles(_FromUnits, "postgresql")
+def _from_units_postgresql(element: _FromUnits, compiler: SQLCompiler, **kw: Any) -> str:
+    units = compiler.process(element.clauses, **kw)
+    return f"CAST(CAST({units} AS NUMERIC) / {10**MONEY.scale} AS NUMERIC(20, {MONEY.scale}))"
+
+
 # -- days past due ---------------------------------------------------------------------------
 
 
@@ -142,7 +189,8 @@ def _figures(as_of: dt.date, tenant_id: str, account_ids: Sequence[str] | None =
         select(
             Posting.account_id.label("account_id"),
             Posting.instalment_id.label("instalment_id"),
-            func.sum(Posting.amount).label("owed"),
+            # Whole units: see _Units (a BIGINT sum of BIGINTs stays BIGINT below).
+            cast(func.sum(_Units(Posting.amount)), BigInteger).label("owed"),
         )
         .where(
             Posting.tenant_id == tenant_id,
@@ -155,8 +203,7 @@ def _figures(as_of: dt.date, tenant_id: str, account_ids: Sequence[str] | None =
         summed = summed.where(Posting.account_id.in_(account_ids))
     per_instalment = summed.subquery("per_instalment")
     overdue = and_(
-        # SQLite keeps NUMERIC values with decimals as REAL, so a fully paid instalment can
-        # sum to 7e-12; anything under the column's last decimal (0.0001) is nothing owed.
+        # Whole units on both backends (see _Units): a paid instalment sums to exactly 0.
         per_instalment.c.owed > 0,
         Instalment.active.is_(True),
         Instalment.due_on <= as_of,
@@ -164,7 +211,7 @@ def _figures(as_of: dt.date, tenant_id: str, account_ids: Sequence[str] | None =
     return (
         select(
             per_instalment.c.account_id,
-            func.sum(per_instalment.c.owed).label("balance"),
+            _FromUnits(func.sum(per_instalment.c.owed)).label("balance"),
             func.min(case((overdue, Instalment.due_on))).label("oldest"),
         )
         .select_from(per_instalment)

@@ -36,7 +36,7 @@ from decimal import Decimal
 from typing import Any
 
 from marshmallow import ValidationError
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
 from almacen.gateway.bulk import bulk_insert
@@ -621,6 +621,10 @@ def run_job(
             return
         concurrent = not db.is_sqlite
         with db.transaction(tenant_id=tenant_id) as session:
+            if concurrent:
+                # All or nothing either way; not waiting for the WAL flush at commit only
+                # risks losing a just-reported success to a server crash, never half a batch.
+                session.execute(text("SET LOCAL synchronous_commit = off"))
             errors = references_in_use(session, valid)
             if not errors:
                 batch = write_batch(

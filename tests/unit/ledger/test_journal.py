@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import select
+from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
 
 from almacen.modules.ledger import journal
 from almacen.modules.ledger.models import Account, Debtor, Instalment, Posting
@@ -145,3 +146,49 @@ def test_an_unbalanced_entry_is_refused_and_writes_nothing(app: Any) -> None:
         with pytest.raises(journal.UnbalancedEntryError):
             journal.post_entry(session, account, kind="fee", effective_on=DAY, legs=[])
         assert journal.balances(session, account.id) == {}
+
+
+def test_a_posting_on_another_account_than_its_entrys_is_refused(app: Any) -> None:
+    """The database itself keeps a posting on its entry's account (migration led0005)."""
+    with ledger_world(app) as world:
+        session = world.new_tenant()
+        account = _account(session)
+        other = Account(
+            debtor_id=account.debtor_id,
+            external_ref="b",
+            product_type="loan",
+            currency="COP",
+            originated_on=DAY,
+            principal=Decimal("50.00"),
+        )
+        session.add(other)
+        session.flush()
+        entry = journal.post_entry(
+            session,
+            account,
+            kind="fee",
+            effective_on=DAY,
+            legs=[
+                journal.Leg("receivable:fees", Decimal("1.00")),
+                journal.Leg("income:fees", Decimal("-1.00")),
+            ],
+        )
+        stray = {
+            "id": "f" * 32,
+            "tenant_id": account.tenant_id,
+            "entry_id": entry.id,
+            "account_id": other.id,
+            "instalment_id": None,
+            "book": "cash",
+            "amount": Decimal("1.00"),
+            "currency": "COP",
+            "effective_on": DAY,
+            "position": 9,
+        }
+        with pytest.raises(IntegrityError), session.begin_nested():
+            session.execute(insert(Posting), [stray])
+        assert journal.balances(session, other.id) == {}
+        assert journal.balances(session, account.id) == {
+            "receivable:fees": Decimal("1.00"),
+            "income:fees": Decimal("-1.00"),
+        }
