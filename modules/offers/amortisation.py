@@ -8,7 +8,6 @@ This adds interest-free plans and the effective rate a schedule implies.
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 
@@ -44,6 +43,9 @@ def equal_schedule(
 
 
 _SIX = Decimal("0.000001")
+#: Working precision: far beyond the sixth place the rate is disclosed to.
+_PRECISION = 30
+_CONVERGED = Decimal("1e-24")
 
 
 def implied_annual_rate(
@@ -53,51 +55,46 @@ def implied_annual_rate(
 
     Solves ``Σ amount_t / (1 + i)^t = principal`` for the monthly rate ``i`` and returns
     ``(1 + i)^12 − 1`` to six places; zero when nothing beyond the principal is paid.
-    Newton's method in binary floating point answers first (menus of thousands of accounts
-    need it fast); when its answer lies within 1e-12 of a rounding edge of the sixth place,
-    where float error could tip it, the exact Decimal bisection decides. ``guess`` (a
-    monthly rate near the answer, such as the nominal rate / 12) only saves iterations.
+    Newton's method in Decimal settles in a handful of steps (menus of thousands of accounts
+    need it fast); if it does not, the bisection of :func:`implied_annual_rate_exact`
+    decides. ``guess`` (a monthly rate near the answer, such as the nominal rate / 12) only
+    saves iterations.
     """
     if sum(amounts, Decimal(0)) <= principal:
         return Decimal("0.000000")
-    start = float(guess) if guess is not None and guess > 0 else 0.01
-    fast = _newton_annual_rate(float(principal), [float(amount) for amount in amounts], start)
-    if fast is not None:
-        scaled = fast * 1_000_000
-        if abs(scaled - math.floor(scaled) - 0.5) > 1e-6:
-            return Decimal(repr(fast)).quantize(_SIX, rounding=ROUND_HALF_UP)
+    with localcontext() as context:
+        context.prec = _PRECISION
+        rate = guess if guess is not None and guess > 0 else Decimal("0.01")
+        for _ in range(50):
+            step = _newton_step(principal, amounts, rate)
+            rate -= step
+            if rate <= Decimal("-0.99"):
+                break
+            if abs(step) < _CONVERGED:
+                annual = (1 + rate) ** 12 - 1
+                return annual.quantize(_SIX, rounding=ROUND_HALF_UP)
     return implied_annual_rate_exact(principal, amounts)
 
 
-def _newton_annual_rate(
-    principal: float, amounts: Sequence[float], start: float = 0.01
-) -> float | None:
-    """The annual rate by Newton's method on the monthly rate, or None if it did not settle."""
-    rate = start
-    for _ in range(50):
-        value = 0.0
-        slope = 0.0
-        factor = 1.0 + rate
-        discount = 1.0
-        for t, amount in enumerate(amounts, start=1):
-            discount /= factor
-            value += amount * discount
-            slope -= t * amount * discount / factor
-        step = (value - principal) / slope
-        rate -= step
-        if rate <= -0.99:
-            return None
-        if abs(step) < 1e-15:
-            return float((1.0 + rate) ** 12 - 1.0)
-    return None
+def _newton_step(principal: Decimal, amounts: Sequence[Decimal], rate: Decimal) -> Decimal:
+    """``f(rate) / f'(rate)`` for ``f(i) = Σ amount_t (1 + i)^−t − principal``."""
+    shrink = 1 / (1 + rate)
+    discount = Decimal(1)
+    value = -principal
+    slope = Decimal(0)
+    for t, amount in enumerate(amounts, start=1):
+        discount *= shrink
+        value += amount * discount
+        slope -= t * amount * discount
+    return value / (slope * shrink)
 
 
 def implied_annual_rate_exact(principal: Decimal, amounts: Sequence[Decimal]) -> Decimal:
-    """:func:`implied_annual_rate` by bisection in Decimal (80 halvings): slow and exact."""
+    """:func:`implied_annual_rate` by bisection in Decimal (80 halvings): slow, and sure."""
     if sum(amounts, Decimal(0)) <= principal:
         return Decimal("0.000000")
     with localcontext() as context:
-        context.prec = 30
+        context.prec = _PRECISION
 
         def value(rate: Decimal) -> Decimal:
             factor = 1 + rate
@@ -115,4 +112,4 @@ def implied_annual_rate_exact(principal: Decimal, amounts: Sequence[Decimal]) ->
             else:
                 high = middle
         annual = (1 + (low + high) / 2) ** 12 - 1
-        return annual.quantize(Decimal("0.000001"), rounding=ROUND_HALF_UP)
+        return annual.quantize(_SIX, rounding=ROUND_HALF_UP)

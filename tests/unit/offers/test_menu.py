@@ -12,7 +12,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from almacen.gateway.money import Money
-from almacen.modules.offers.amortisation import equal_schedule, french_schedule
+from almacen.modules.offers.amortisation import (
+    equal_schedule,
+    french_schedule,
+    implied_annual_rate,
+    implied_annual_rate_exact,
+)
 from almacen.modules.offers.menu import Facts, build_menu, required_upfront, violations
 from almacen.modules.offers.policy import Terms
 
@@ -136,3 +141,24 @@ def test_no_offer_breaks_a_bound(case: tuple[Terms, Facts]) -> None:
         assert item.discount <= terms.max_discount + Decimal("0.00005")
         dates = [row.due_on for row in offer.schedule]
         assert dates == sorted(dates)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    principal=st.decimals(min_value="100.00", max_value="1000000.00", places=2),
+    count=st.sampled_from([1, 3, 6, 12, 24, 36, 72]),
+    annual=st.decimals(min_value=0, max_value="0.60", places=4),
+    upfront=st.decimals(min_value=0, max_value="0.30", places=2),
+)
+def test_newton_and_bisection_disclose_the_same_rate(
+    principal: Decimal, count: int, annual: Decimal, upfront: Decimal
+) -> None:
+    """The fast Decimal Newton answer equals the slow bisection's to the sixth place."""
+    rows = french_schedule(
+        principal, annual_rate=annual, count=count, first_due=dt.date(2027, 1, 1), exponent=2
+    )
+    lent = principal - (principal * upfront).quantize(Decimal("0.01"))
+    amounts = [row.amount for row in rows]
+    assert implied_annual_rate(lent, amounts, guess=annual / 12) == implied_annual_rate_exact(
+        lent, amounts
+    )
