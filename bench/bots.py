@@ -24,7 +24,6 @@ Goal (issue 9): p99 of a turn under 100 ms on this machine. See ``bench/README.m
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import sys
 import tempfile
@@ -36,7 +35,6 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from ledger import open_gateway, verdict, wrk_run
 
 import gateway  # bench/gateway.py: the shared helpers
 from gateway import (
@@ -45,11 +43,15 @@ from gateway import (
     WrkResult,
     ensure_wrk,
     free_port,
+    open_gateway,
     parse_wrk,
+    post_json,
     running,
     say,
+    verdict,
     versions,
     wait_ready,
+    wrk_run,
 )
 
 BENCH_DB = "almacen_bench_bots"
@@ -187,23 +189,6 @@ def wait_warm(process: Any, log: Path, *, workers: int, timeout: float = 180.0) 
             return
         time.sleep(0.2)
     raise RuntimeError(f"workers not warm in {timeout:.0f} s:\n{log.read_text()}")
-
-
-def post_json(port: int, key: str, path: str, body: Any) -> tuple[int, Any]:
-    """One POST through http.client; the status and the decoded answer."""
-    connection = http.client.HTTPConnection(HOST, port, timeout=60)
-    try:
-        connection.request(
-            "POST",
-            path,
-            body=json.dumps(body),
-            headers={"X-API-Key": key, "Content-Type": "application/json"},
-        )
-        response = connection.getresponse()
-        text = response.read()
-    finally:
-        connection.close()
-    return response.status, json.loads(text)
 
 
 def measure_http(

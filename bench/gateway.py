@@ -35,6 +35,7 @@ import time
 from collections.abc import Iterator, Sequence
 from importlib.resources import files
 from pathlib import Path
+from typing import Any
 
 BENCH_DIR = Path(__file__).resolve().parent
 HOST = "127.0.0.1"
@@ -104,6 +105,65 @@ class Server:
 def say(message: str) -> None:
     """Progress on stderr, so that stdout holds only the report."""
     print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+def open_gateway():  # type: ignore[no-untyped-def]
+    """The gateway (all installed plugins) on the bench database, as the server sees it."""
+    from almacen.gateway import create_app
+    from almacen.gateway.app import gateway_of
+
+    config = {
+        name.removeprefix("ALMACEN_").lower(): value
+        for name, value in gateway_config(entrypoints=True).items()
+    }
+    return gateway_of(create_app(config))
+
+
+def wrk_run(
+    wrk: str,
+    args: argparse.Namespace,
+    url: str,
+    seconds: int,
+    script: Path | None,
+    tag: str = "",
+) -> str:
+    """One bounded wrk run; with ``script``, ``tag`` is passed to it."""
+    command = [wrk, f"-t{args.threads}", f"-c{args.connections}", f"-d{seconds}s"]
+    command += ["--latency", "--timeout", "5s"]
+    if script is not None:
+        command += ["-s", str(script), url, "--", tag]
+    else:
+        command.append(url)
+    done = subprocess.run(
+        command, capture_output=True, text=True, timeout=seconds + 60, check=False
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"wrk failed ({done.returncode}): {done.stderr}{done.stdout}")
+    return done.stdout
+
+
+def post_json(
+    port: int, key: str, path: str, body: object, timeout: float = 120
+) -> tuple[int, Any]:
+    """One POST through http.client; the status and the decoded answer."""
+    connection = http.client.HTTPConnection(HOST, port, timeout=timeout)
+    try:
+        connection.request(
+            "POST",
+            path,
+            body=json.dumps(body),
+            headers={"X-API-Key": key, "Content-Type": "application/json"},
+        )
+        response = connection.getresponse()
+        text = response.read()
+    finally:
+        connection.close()
+    return response.status, json.loads(text)
+
+
+def verdict(held: bool) -> str:
+    """How a goal's line ends."""
+    return "met" if held else "NOT met"
 
 
 def free_port() -> int:

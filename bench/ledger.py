@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 import tempfile
 import time
@@ -36,11 +35,14 @@ from gateway import (
     WrkResult,
     ensure_wrk,
     free_port,
+    open_gateway,
     parse_wrk,
     running,
     say,
+    verdict,
     versions,
     wait_ready,
+    wrk_run,
 )
 
 BENCH_DB = "almacen_bench_ledger"
@@ -116,18 +118,6 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 # -- database ------------------------------------------------------------------------------
 
 
-def open_gateway():  # type: ignore[no-untyped-def]
-    """The gateway (all installed plugins) on the bench database, as the server sees it."""
-    from almacen.gateway import create_app
-    from almacen.gateway.app import gateway_of
-
-    config = {
-        name.removeprefix("ALMACEN_").lower(): value
-        for name, value in gateway.gateway_config(entrypoints=True).items()
-    }
-    return gateway_of(create_app(config))
-
-
 def make_tenant(bench, slug: str, *, size: int, seed: int, key: bool) -> tuple[str, str, float]:  # type: ignore[no-untyped-def]
     """A tenant subscribed to the ledger with ``size`` synthetic accounts.
 
@@ -166,24 +156,6 @@ def open_account_ids(bench, tenant_id: str) -> list[str]:  # type: ignore[no-unt
 
 
 # -- HTTP ----------------------------------------------------------------------------------
-
-
-def wrk_run(
-    wrk: str, args: argparse.Namespace, url: str, seconds: int, script: Path | None, tag: str
-) -> str:
-    """One bounded wrk run; with ``script``, ``tag`` is passed to it."""
-    command = [wrk, f"-t{args.threads}", f"-c{args.connections}", f"-d{seconds}s"]
-    command += ["--latency", "--timeout", "5s"]
-    if script is not None:
-        command += ["-s", str(script), url, "--", tag]
-    else:
-        command.append(url)
-    done = subprocess.run(
-        command, capture_output=True, text=True, timeout=seconds + 60, check=False
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"wrk failed ({done.returncode}): {done.stderr}{done.stdout}")
-    return done.stdout
 
 
 def post_one(port: int, key: str, account_id: str, today: str) -> int:
@@ -291,10 +263,6 @@ def measure_aging(bench, args: argparse.Namespace) -> tuple[float, float, float,
 
 
 # -- main ----------------------------------------------------------------------------------
-
-
-def verdict(held: bool) -> str:
-    return "met" if held else "NOT met"
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -45,7 +45,19 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import gateway  # bench/gateway.py: the shared helpers
-from gateway import HOST, Server, WrkResult, ensure_wrk, free_port, parse_wrk, running, say
+from gateway import (
+    HOST,
+    Server,
+    WrkResult,
+    ensure_wrk,
+    free_port,
+    open_gateway,
+    parse_wrk,
+    running,
+    say,
+    verdict,
+    wrk_run,
+)
 
 BENCH_DB = "almacen_bench_notifications"
 SMTP_GOAL = 200.0
@@ -100,18 +112,6 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 # -- setup ---------------------------------------------------------------------------------
 
 
-def open_gateway():  # type: ignore[no-untyped-def]
-    """The gateway (all installed plugins) on the bench database, as the server sees it."""
-    from almacen.gateway import create_app
-    from almacen.gateway.app import gateway_of
-
-    config = {
-        name.removeprefix("ALMACEN_").lower(): value
-        for name, value in gateway.gateway_config(entrypoints=True).items()
-    }
-    return gateway_of(create_app(config))
-
-
 def make_tenant(bench) -> tuple[str, str]:  # type: ignore[no-untyped-def]
     """A tenant subscribed to notifications (no merging, a generous rate); id and API key."""
     from almacen.gateway.tenancy import service
@@ -141,19 +141,6 @@ def zone_at(hour: int) -> str:
 
 
 # -- HTTP ----------------------------------------------------------------------------------
-
-
-def wrk_run(wrk: str, args: argparse.Namespace, url: str, seconds: int, script: Path | None) -> str:
-    """One bounded wrk run."""
-    command = [wrk, f"-t{args.threads}", f"-c{args.connections}", f"-d{seconds}s"]
-    command += ["--latency", "--timeout", "5s"]
-    command += ["-s", str(script), url] if script is not None else [url]
-    done = subprocess.run(
-        command, capture_output=True, text=True, timeout=seconds + 60, check=False
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"wrk failed ({done.returncode}): {done.stderr}{done.stdout}")
-    return done.stdout
 
 
 def probe(port: int, key: str) -> dict[str, Any]:
@@ -409,10 +396,6 @@ def measure_smtp(bench, args: argparse.Namespace, tenant_id: str) -> tuple[float
 
 
 # -- main ----------------------------------------------------------------------------------
-
-
-def verdict(held: bool) -> str:
-    return "met" if held else "NOT met"
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -25,7 +25,6 @@ Goal (issue 7): menus for 10,000 accounts as a batch under 10 s. See ``bench/REA
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import os
 import sys
@@ -38,7 +37,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from ledger import open_account_ids, open_gateway, verdict, wrk_run
+from ledger import open_account_ids
 
 import gateway  # bench/gateway.py: the shared helpers
 from gateway import (
@@ -47,11 +46,15 @@ from gateway import (
     WrkResult,
     ensure_wrk,
     free_port,
+    open_gateway,
     parse_wrk,
+    post_json,
     running,
     say,
+    verdict,
     versions,
     wait_ready,
+    wrk_run,
 )
 
 BENCH_DB = "almacen_bench_offers"
@@ -180,23 +183,6 @@ def analyze(bench) -> None:  # type: ignore[no-untyped-def]
     say("ANALYZE")
     with bench.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as db:
         db.execute(text("ANALYZE"))
-
-
-def post_json(port: int, key: str, path: str, body: Any, timeout: float = 120) -> tuple[int, Any]:
-    """One POST through http.client; the status and the decoded answer."""
-    connection = http.client.HTTPConnection(HOST, port, timeout=timeout)
-    try:
-        connection.request(
-            "POST",
-            path,
-            body=json.dumps(body),
-            headers={"X-API-Key": key, "Content-Type": "application/json"},
-        )
-        response = connection.getresponse()
-        text = response.read()
-    finally:
-        connection.close()
-    return response.status, json.loads(text)
 
 
 def measure_http(
