@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import csv
 import io
+import os
 import time
 
 from sqlalchemy import create_engine, text
@@ -56,6 +57,9 @@ def main() -> None:
     parser.add_argument("--url", required=True, help="a PostgreSQL URL (its server is used)")
     parser.add_argument("--rows", type=int, action="append", required=True)
     args = parser.parse_args()
+    # A server warms the bots' classifier at boot, long before any import; here the warm-up
+    # thread would run during the timed import and take its CPU.
+    os.environ.setdefault("ALMACEN_BOTS_WARM", "off")
     admin = create_engine(args.url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{NAME}" WITH (FORCE)'))

@@ -293,6 +293,12 @@ def make_engine(url: str, **options: Any) -> Engine:
         # that concurrent writers wait on busy_timeout instead of failing on upgrade.
         event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
         return engine
+    # One pooled connection per thread that can hold a session at once: a2wsgi runs Flask in
+    # 10 threads per process, and the async side (idempotency, authentication) takes its own.
+    # With SQLAlchemy's default of 5, connections beyond it were opened and closed per request.
+    if "poolclass" not in options:
+        options.setdefault("pool_size", POOL_SIZE)
+        options.setdefault("max_overflow", 8)
     if "pool_pre_ping" in options:
         return create_engine(url, **options)
     engine = create_engine(url, **options)
@@ -302,6 +308,9 @@ def make_engine(url: str, **options: Any) -> Engine:
     event.listen(engine.pool, "checkout", functools.partial(_ping_if_idle, engine))
     return engine
 
+
+#: Connections kept open per process (see :func:`make_engine`).
+POOL_SIZE = 12
 
 #: A pooled connection idle longer than this is pinged before use (``SELECT 1``); one used
 #: more recently is trusted. After a database restart, at most one request per process can

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import datetime as dt
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, TypeVar
 
 from marshmallow import Schema, ValidationError
 from sqlalchemy import event as sa_event
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from ..bulk import bulk_insert
@@ -36,6 +38,7 @@ EMITTED = "almacen.emitted"
 MEMO = "almacen.memo"
 T = TypeVar("T")
 CAUSATION = "almacen.causation"
+_INSERT = insert(Event)
 
 
 class EventPayloadError(ValueError):
@@ -103,24 +106,41 @@ def emit(
         body = serialise_payload(event_type, payload)
     except ValidationError as exc:  # a dump-time failure of a custom field
         raise EventPayloadError(f"{event_type.name}: {exc.messages}") from exc
-    row = Event(
-        tenant_id=tenant_id,
-        type=event_type.name,
-        version=event_type.version,
-        subject_type=subject[0] if subject else None,
-        subject_id=str(subject[1]) if subject else None,
-        payload=body,
-    )
-    causation: Causation | None = session.info.get(CAUSATION)
-    if causation is not None:
-        row.cause_id = causation.cause_id
-        row.service = causation.service
-        row.rule = causation.rule
-        row.arm = causation.arm
-        row.depth = causation.depth
-    session.add(row)
+    row = _row(tenant_id, event_type, body, subject, session.info.get(CAUSATION), utcnow())
+    # A Core INSERT now rather than an object for the commit's flush: one statement either
+    # way, without the unit of work's bookkeeping (a tenth of a payment's time).
+    session.connection().execute(_INSERT, row)
     session.info[EMITTED] = True
-    return row
+    return Event(**row)
+
+
+def _row(
+    tenant_id: str,
+    event_type: EventType,
+    body: dict[str, Any],
+    subject: tuple[str, str] | None,
+    causation: Causation | None,
+    now: dt.datetime,
+) -> dict[str, Any]:
+    """The outbox row of one event."""
+    return {
+        "id": new_id(),
+        "tenant_id": tenant_id,
+        "type": event_type.name,
+        "version": event_type.version,
+        "subject_type": subject[0] if subject else None,
+        "subject_id": str(subject[1]) if subject else None,
+        "payload": body,
+        "occurred_at": now,
+        "next_attempt_at": now,
+        "status": "pending",
+        "attempts": 0,
+        "depth": causation.depth if causation else 0,
+        "cause_id": causation.cause_id if causation else None,
+        "service": causation.service if causation else None,
+        "rule": causation.rule if causation else None,
+        "arm": causation.arm if causation else None,
+    }
 
 
 def emit_many(
@@ -141,24 +161,14 @@ def emit_many(
     now = utcnow()
     schema = event_type.schema()
     rows = [
-        {
-            "id": new_id(),
-            "tenant_id": tenant_id,
-            "type": event_type.name,
-            "version": event_type.version,
-            "subject_type": subject[0] if subject else None,
-            "subject_id": str(subject[1]) if subject else None,
-            "payload": serialise_payload(event_type, payload, schema=schema),
-            "occurred_at": now,
-            "next_attempt_at": now,
-            "status": "pending",
-            "attempts": 0,
-            "depth": causation.depth if causation else 0,
-            "cause_id": causation.cause_id if causation else None,
-            "service": causation.service if causation else None,
-            "rule": causation.rule if causation else None,
-            "arm": causation.arm if causation else None,
-        }
+        _row(
+            tenant_id,
+            event_type,
+            serialise_payload(event_type, payload, schema=schema),
+            subject,
+            causation,
+            now,
+        )
         for payload, subject in items
     ]
     if rows:

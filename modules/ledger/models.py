@@ -58,6 +58,15 @@ def _tenant_without_index() -> Mapped[str]:
     )
 
 
+def _tenant_from_parent() -> Mapped[str]:
+    """``tenant_id`` checked through the parent's key rather than against ``tenants``: the
+    row's composite foreign key includes it, so the parent (whose own ``tenant_id`` is
+    checked) must be the same tenant's. One lookup per row instead of two, and a rule a
+    separate key could not state: no row hangs under another tenant's account or entry
+    (migration ``led0006``)."""
+    return mapped_column(String(32), index=False, nullable=False)
+
+
 class Debtor(TenantScoped, Base):
     """A person or firm that owes; known to the client firm by ``external_ref``."""
 
@@ -162,6 +171,8 @@ class Account(TenantScoped, Base):
 
     __table_args__ = (
         UniqueConstraint("tenant_id", "external_ref", name="uq_ledger_accounts_external_ref"),
+        # The target of the tenant-checking keys of instalments and journal entries.
+        UniqueConstraint("id", "tenant_id", name="uq_ledger_accounts_tenant"),
         CheckConstraint("status IN ('open', 'settled', 'charged_off', 'closed')", name="status"),
         CheckConstraint("principal > 0", name="principal_positive"),
         Index("ix_ledger_accounts_bucket", "tenant_id", "bucket"),
@@ -196,12 +207,11 @@ class Instalment(TenantScoped, Base):
     @declared_attr
     def tenant_id(cls) -> Mapped[str]:
         # ix_ledger_instalments_due starts with tenant_id: a second index would be redundant.
-        return _tenant_without_index()
+        return _tenant_from_parent()
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
-    account_id: Mapped[str] = mapped_column(
-        String(32), ForeignKey("ledger_accounts.id", ondelete="CASCADE")
-    )
+    #: With ``tenant_id``, a key of its account (see ``fk_ledger_instalments_account``).
+    account_id: Mapped[str] = mapped_column(String(32))
     number: Mapped[int] = mapped_column(Integer)
     due_on: Mapped[dt.date] = mapped_column(Date)
     principal: Mapped[Decimal] = mapped_column(MONEY)
@@ -213,6 +223,12 @@ class Instalment(TenantScoped, Base):
     account: Mapped[Account] = relationship(back_populates="instalments")
 
     __table_args__ = (
+        ForeignKeyConstraint(
+            ["account_id", "tenant_id"],
+            ["ledger_accounts.id", "ledger_accounts.tenant_id"],
+            name="fk_ledger_instalments_account",
+            ondelete="CASCADE",
+        ),
         UniqueConstraint("account_id", "number", name="uq_ledger_instalments_number"),
         Index("ix_ledger_instalments_due", "tenant_id", "due_on"),
     )
@@ -223,10 +239,14 @@ class JournalEntry(TenantScoped, Base):
 
     __tablename__ = "ledger_journal_entries"
 
+    @declared_attr
+    def tenant_id(cls) -> Mapped[str]:
+        # Entries are reached by account or by id; a tenant's whole journal is a scan anyway.
+        return _tenant_from_parent()
+
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
-    account_id: Mapped[str] = mapped_column(
-        String(32), ForeignKey("ledger_accounts.id", ondelete="RESTRICT"), index=True
-    )
+    #: With ``tenant_id``, a key of its account (see ``fk_ledger_journal_entries_account``).
+    account_id: Mapped[str] = mapped_column(String(32), index=True)
     kind: Mapped[str] = mapped_column(String(16))
     #: The date the change takes effect (``as_of`` queries filter on it).
     effective_on: Mapped[dt.date] = mapped_column(Date)
@@ -242,8 +262,14 @@ class JournalEntry(TenantScoped, Base):
     )
 
     __table_args__ = (
-        # The target of the postings' (entry_id, account_id) foreign key.
-        UniqueConstraint("id", "account_id", name="uq_ledger_journal_entries_account"),
+        ForeignKeyConstraint(
+            ["account_id", "tenant_id"],
+            ["ledger_accounts.id", "ledger_accounts.tenant_id"],
+            name="fk_ledger_journal_entries_account",
+            ondelete="RESTRICT",
+        ),
+        # The target of the postings' (entry_id, account_id, tenant_id) foreign key.
+        UniqueConstraint("id", "account_id", "tenant_id", name="uq_ledger_journal_entries_account"),
         CheckConstraint(
             "kind IN ('charge', 'interest', 'fee', 'penalty', 'payment', 'adjustment', "
             "'discount', 'write_off', 'reversal')",
@@ -265,13 +291,13 @@ class Posting(TenantScoped, Base):
 
     @declared_attr
     def tenant_id(cls) -> Mapped[str]:
-        # Every query reaches postings by account, entry or instalment; only the aging job
-        # reads a whole tenant's, and that is a scan either way.
-        return _tenant_without_index()
+        # Every query reaches postings by account or entry; only the aging job reads a whole
+        # tenant's, and that is a scan either way.
+        return _tenant_from_parent()
 
-    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
-    #: With ``account_id``, a key of its entry (see ``fk_ledger_postings_entry``).
-    entry_id: Mapped[str] = mapped_column(String(32), index=True)
+    #: With ``position``, the key: a posting is the n-th leg of its entry. With
+    #: ``account_id`` and ``tenant_id``, a key of its entry (``fk_ledger_postings_entry``).
+    entry_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     account_id: Mapped[str] = mapped_column(String(32))
     instalment_id: Mapped[str | None] = mapped_column(
         String(32), ForeignKey("ledger_instalments.id", ondelete="RESTRICT"), default=None
@@ -280,22 +306,26 @@ class Posting(TenantScoped, Base):
     amount: Mapped[Decimal] = mapped_column(MONEY)
     currency: Mapped[str] = mapped_column(String(3))
     effective_on: Mapped[dt.date] = mapped_column(Date)
-    position: Mapped[int] = mapped_column(Integer, default=0)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
 
     entry: Mapped[JournalEntry] = relationship(back_populates="postings")
 
     __table_args__ = (
-        # One foreign key for entry and account: a posting's account is its entry's, and the
-        # account's existence follows from the entry's own key. One check per row less than
-        # two single-column keys, on the table an import writes most rows to (led0005).
+        # One foreign key for entry, account and tenant: a posting's account and tenant are
+        # its entry's, whose own key checks them. One check per row where three single-column
+        # keys cost three, on the table an import writes most rows to (led0005, led0006).
         ForeignKeyConstraint(
-            ["entry_id", "account_id"],
-            ["ledger_journal_entries.id", "ledger_journal_entries.account_id"],
+            ["entry_id", "account_id", "tenant_id"],
+            [
+                "ledger_journal_entries.id",
+                "ledger_journal_entries.account_id",
+                "ledger_journal_entries.tenant_id",
+            ],
             name="fk_ledger_postings_entry",
             ondelete="RESTRICT",
         ),
+        # Queries by instalment name the account too, and are served by this index.
         Index("ix_ledger_postings_account", "account_id", "book", "effective_on"),
-        Index("ix_ledger_postings_instalment", "instalment_id"),
     )
 
 

@@ -39,7 +39,7 @@ from marshmallow import ValidationError
 from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
-from almacen.gateway.bulk import bulk_insert
+from almacen.gateway.bulk import BackgroundWriter, bulk_insert
 from almacen.gateway.db import Database, utcnow
 from almacen.gateway.errors import NotFoundError, UnprocessableError
 from almacen.gateway.money import Money, MoneyField
@@ -108,8 +108,10 @@ REQUIRED = (
 MAX_ROWS = 100_000
 #: At most this many errors are kept in a job's report (``error_count`` counts them all).
 MAX_REPORTED_ERRORS = 1_000
-#: Rows per INSERT batch and per progress update.
+#: Rows per progress update.
 CHUNK = 10_000
+#: Rows built, then written, at a time (see :class:`~almacen.gateway.bulk.BackgroundWriter`).
+PART = 2_000
 
 _MONEY = MoneyField()
 
@@ -131,6 +133,8 @@ class RowError:
 class ValidRow:
     """One valid row: a debtor (new) and an account with its planned schedule."""
 
+    #: Its number in the batch (from 1, header excluded).
+    number: int
     debtor_ref: str
     name: str
     phone: str | None
@@ -273,6 +277,7 @@ def _check_row(number: int, raw: Mapping[str, Any], today: dt.date) -> ValidRow 
     if errors:
         return errors
     return ValidRow(
+        number=number,
         debtor_ref=data["debtor_external_ref"],
         name=data["name"],
         phone=phone,
@@ -294,6 +299,42 @@ def _detail(exc: UnprocessableError) -> str:
     return str(exc.errors[0]["detail"]) if exc.errors else exc.detail
 
 
+class Validator:
+    """Checks rows a part at a time, remembering what the whole batch used so far (no
+    account reference twice, one name per debtor reference)."""
+
+    def __init__(self, today: dt.date) -> None:
+        self.today = today
+        self._accounts: dict[str, int] = {}
+        self._debtors: dict[str, ValidRow] = {}
+
+    def check(
+        self, rows: Sequence[Mapping[str, Any] | RowError], *, first: int = 1
+    ) -> tuple[list[ValidRow], list[RowError]]:
+        """The valid rows of this part and its errors; ``first`` numbers its first row."""
+        valid: list[ValidRow] = []
+        errors: list[RowError] = []
+        for number, raw in enumerate(rows, start=first):
+            checked = raw if isinstance(raw, RowError) else _check_row(number, raw, self.today)
+            if isinstance(checked, RowError):
+                errors.append(checked)
+            elif isinstance(checked, list):
+                errors.extend(checked)
+            else:
+                earlier = self._accounts.setdefault(checked.account_ref, number)
+                if earlier != number:
+                    errors.append(
+                        RowError(number, "account_external_ref", f"already used on row {earlier}")
+                    )
+                known = self._debtors.setdefault(checked.debtor_ref, checked)
+                if known is not checked and known.name != checked.name:
+                    errors.append(
+                        RowError(number, "name", "differs from the first row of the same debtor")
+                    )
+                valid.append(checked)
+        return valid, errors
+
+
 def validate_rows(
     rows: Sequence[Mapping[str, Any] | RowError],
     *,
@@ -306,32 +347,17 @@ def validate_rows(
     :param progress: called with the number of rows checked so far, every :data:`CHUNK`.
     :return: the valid rows, and every error (empty when the batch may be written).
     """
+    validator = Validator(today)
     valid: list[ValidRow] = []
     errors: list[RowError] = []
-    accounts_seen: dict[str, int] = {}
-    debtors_seen: dict[str, ValidRow] = {}
-    for number, raw in enumerate(rows, start=1):
-        checked = raw if isinstance(raw, RowError) else _check_row(number, raw, today)
-        if isinstance(checked, RowError):
-            errors.append(checked)
-        elif isinstance(checked, list):
-            errors.extend(checked)
-        else:
-            first = accounts_seen.setdefault(checked.account_ref, number)
-            if first != number:
-                errors.append(
-                    RowError(number, "account_external_ref", f"already used on row {first}")
-                )
-            known = debtors_seen.setdefault(checked.debtor_ref, checked)
-            if known is not checked and known.name != checked.name:
-                errors.append(
-                    RowError(number, "name", "differs from the first row of the same debtor")
-                )
-            valid.append(checked)
-        if progress is not None and number % CHUNK == 0:
-            progress(number)
-    if progress is not None:
-        progress(len(rows))
+    for start in range(0, len(rows), CHUNK):
+        part_valid, part_errors = validator.check(rows[start : start + CHUNK], first=start + 1)
+        valid += part_valid
+        errors += part_errors
+        if progress is not None:
+            progress(min(start + CHUNK, len(rows)))
+    if progress is not None and not rows:
+        progress(0)
     return valid, errors
 
 
@@ -339,9 +365,9 @@ def references_in_use(session: Session, rows: Sequence[ValidRow]) -> list[RowErr
     """Errors for rows whose references the tenant already uses (an import never updates)."""
     errors: list[RowError] = []
     by_ref: dict[tuple[str, str], list[int]] = {}
-    for number, row in enumerate(rows, start=1):
-        by_ref.setdefault(("debtor", row.debtor_ref), []).append(number)
-        by_ref.setdefault(("account", row.account_ref), []).append(number)
+    for row in rows:
+        by_ref.setdefault(("debtor", row.debtor_ref), []).append(row.number)
+        by_ref.setdefault(("account", row.account_ref), []).append(row.number)
     for kind, model in (("debtor", Debtor), ("account", Account)):
         refs = [ref for k, ref in by_ref if k == kind]
         for start in range(0, len(refs), 1_000):
@@ -402,7 +428,6 @@ class _Journal:
         for position, (book, amount, instalment_id) in enumerate(legs):
             self.postings.append(
                 {
-                    "id": self.new(),
                     "tenant_id": self.tenant_id,
                     "entry_id": entry_id,
                     "account_id": account_id,
@@ -417,56 +442,109 @@ class _Journal:
         return entry_id
 
 
-def write_batch(
-    session: Session,
-    rows: Sequence[ValidRow],
-    *,
-    progress: Callable[[int], None] | None = None,
-) -> Batch:
-    """Insert the debtors, contact points, accounts, instalments and opening journal entries
-    of validated rows, in bulk, on the session's tenant.
+class BatchWriter:
+    """Writes validated rows a part at a time, in bulk, on the session's tenant: debtors,
+    contact points, accounts, instalments and opening journal entries.
+
+    Each part's rows are built in the caller's thread and written on a
+    :class:`~almacen.gateway.bulk.BackgroundWriter` (PostgreSQL), so part *n + 1* is built and
+    validated while the server writes part *n*: done in turn, each side waited for the other
+    half of the time. Use it as a context manager; the session is its writer's until the
+    block ends.
 
     :param progress: called with the number of rows written so far, every :data:`CHUNK`.
     """
-    tenant_id = session.info.get("tenant_id")
-    if tenant_id is None:
-        raise ValueError("an import needs a tenant's session")
-    new = id_factory()
-    now = utcnow()
-    debtor_ids: dict[str, str] = {}
-    account_ids: list[str] = []
-    instalment_ids: list[list[str]] = []
-    for start in range(0, len(rows), CHUNK):
+
+    def __init__(
+        self,
+        session: Session,
+        *,
+        total: int,
+        progress: Callable[[int], None] | None = None,
+    ) -> None:
+        tenant_id = session.info.get("tenant_id")
+        if tenant_id is None:
+            raise ValueError("an import needs a tenant's session")
+        self.session, self.tenant_id = session, str(tenant_id)
+        self.total, self.progress = total, progress
+        self.new = id_factory()
+        self.now = utcnow()
+        self.debtor_ids: dict[str, str] = {}
+        self.account_ids: list[str] = []
+        self.instalment_ids: list[list[str]] = []
+        self._done = 0
+        self._writer = BackgroundWriter(session)
+
+    def __enter__(self) -> BatchWriter:
+        self._writer.__enter__()
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self._writer.__exit__(*exc_info)
+
+    @property
+    def batch(self) -> Batch:
+        """The ids written (once the block has ended)."""
+        return Batch(
+            debtor_ids=self.debtor_ids,
+            account_ids=self.account_ids,
+            instalment_ids=self.instalment_ids,
+        )
+
+    def add(self, rows: Sequence[ValidRow]) -> None:
+        """Build the rows of one part and queue their writing."""
+        tables, opened = self._build(rows)
+        self._done += len(rows)
+        self._writer.submit(self._write, rows, tables, opened, self._done)
+
+    def _write(
+        self,
+        rows: Sequence[ValidRow],
+        tables: Sequence[tuple[type[Any], list[dict[str, Any]]]],
+        opened: list[dict[str, Any]],
+        done: int,
+    ) -> None:
+        for model, items in tables:
+            if items:
+                bulk_insert(self.session, model, items)
+        events.accounts_opened(self.session, opened)
+        if self.progress is not None and (
+            (done - len(rows)) // CHUNK != done // CHUNK or done == self.total
+        ):
+            self.progress(done)
+
+    def _build(
+        self, rows: Sequence[ValidRow]
+    ) -> tuple[list[tuple[type[Any], list[dict[str, Any]]]], list[dict[str, Any]]]:
         debtors: list[dict[str, Any]] = []
         points: list[dict[str, Any]] = []
         opened: list[dict[str, Any]] = []
         instalments: list[dict[str, Any]] = []
-        book = _Journal(tenant_id, new, now)
+        book = _Journal(self.tenant_id, self.new, self.now)
         entry = book.add
-
-        for row in rows[start : start + CHUNK]:
-            debtor_id = debtor_ids.get(row.debtor_ref)
+        for row in rows:
+            debtor_id = self.debtor_ids.get(row.debtor_ref)
             if debtor_id is None:
-                debtor_id = debtor_ids[row.debtor_ref] = new()
+                debtor_id = self.debtor_ids[row.debtor_ref] = self.new()
                 debtors.append(
                     {
                         "id": debtor_id,
-                        "tenant_id": tenant_id,
+                        "tenant_id": self.tenant_id,
                         "external_ref": row.debtor_ref,
                         "name": row.name,
                         "preferred_channel": None,
                         "language": "es",
                         "time_zone": "UTC",
-                        "created_at": now,
-                        "updated_at": now,
+                        "created_at": self.now,
+                        "updated_at": self.now,
                     }
                 )
                 contacts = [("phone", row.phone), ("email", row.email)]
                 for position, (kind, value) in enumerate(c for c in contacts if c[1]):
                     points.append(
                         {
-                            "id": new(),
-                            "tenant_id": tenant_id,
+                            "id": self.new(),
+                            "tenant_id": self.tenant_id,
                             "debtor_id": debtor_id,
                             "kind": kind,
                             "value": value,
@@ -474,13 +552,13 @@ def write_batch(
                             "position": position,
                         }
                     )
-            account_id = new()
-            account_ids.append(account_id)
+            account_id = self.new()
+            self.account_ids.append(account_id)
             currency = row.principal.currency
             opened.append(
                 {
                     "id": account_id,
-                    "tenant_id": tenant_id,
+                    "tenant_id": self.tenant_id,
                     "debtor_id": debtor_id,
                     "external_ref": row.account_ref,
                     "product_type": row.product_type,
@@ -493,18 +571,18 @@ def write_batch(
                     "days_past_due": 0,
                     "bucket": "current",
                     "aged_on": None,
-                    "created_at": now,
+                    "created_at": self.now,
                 }
             )
-            ids = [new() for _ in row.schedule]
-            instalment_ids.append(ids)
+            ids = [self.new() for _ in row.schedule]
+            self.instalment_ids.append(ids)
             for number, (instalment_id, (due_on, part, interest)) in enumerate(
                 zip(ids, row.schedule, strict=True), start=1
             ):
                 instalments.append(
                     {
                         "id": instalment_id,
-                        "tenant_id": tenant_id,
+                        "tenant_id": self.tenant_id,
                         "account_id": account_id,
                         "number": number,
                         "due_on": due_on,
@@ -545,20 +623,31 @@ def write_batch(
                             ("income:interest", -interest, None),
                         ],
                     )
-        for model, items in (
+        tables: list[tuple[type[Any], list[dict[str, Any]]]] = [
             (Debtor, debtors),
             (ContactPoint, points),
             (Account, opened),
             (Instalment, instalments),
             (JournalEntry, book.entries),
             (Posting, book.postings),
-        ):
-            if items:
-                bulk_insert(session, model, items)
-        events.accounts_opened(session, opened)
-        if progress is not None:
-            progress(min(start + CHUNK, len(rows)))
-    return Batch(debtor_ids=debtor_ids, account_ids=account_ids, instalment_ids=instalment_ids)
+        ]
+        return tables, opened
+
+
+def write_batch(
+    session: Session,
+    rows: Sequence[ValidRow],
+    *,
+    progress: Callable[[int], None] | None = None,
+) -> Batch:
+    """Write validated rows whose references the caller has checked (see :class:`BatchWriter`).
+
+    :param progress: called with the number of rows written so far, every :data:`CHUNK`.
+    """
+    with BatchWriter(session, total=len(rows), progress=progress) as writer:
+        for start in range(0, len(rows), PART):
+            writer.add(rows[start : start + PART])
+    return writer.batch
 
 
 # -- jobs ----------------------------------------------------------------------------------
@@ -577,7 +666,9 @@ def _update_job(db: Database, tenant_id: str, job_id: str, **values: Any) -> Non
         session.execute(update(ImportJob).where(ImportJob.id == job_id).values(**values))
 
 
-def _fail(db: Database, tenant_id: str, job_id: str, errors: Sequence[RowError]) -> None:
+def _fail(
+    db: Database, tenant_id: str, job_id: str, errors: Sequence[RowError], **values: Any
+) -> None:
     _update_job(
         db,
         tenant_id,
@@ -586,7 +677,12 @@ def _fail(db: Database, tenant_id: str, job_id: str, errors: Sequence[RowError])
         error_count=len(errors),
         errors=[e.as_json() for e in errors[:MAX_REPORTED_ERRORS]],
         finished_at=utcnow(),
+        **values,
     )
+
+
+class _Refused(Exception):
+    """Rolls a batch back when a row is invalid or a reference is in use."""
 
 
 def run_job(
@@ -600,51 +696,67 @@ def run_job(
 ) -> None:
     """Validate and write a batch, recording progress and the outcome on the job.
 
-    Validation runs before any write transaction opens, updating ``rows_validated`` as it
-    goes. The batch, and the job's ``succeeded`` status, are then written in one transaction:
-    a failure leaves nothing behind but a ``failed`` job. On PostgreSQL ``rows_imported``
-    moves while the batch is written (from another connection); SQLite allows one writer at a
-    time, so there it jumps from 0 to the total at commit.
+    Rows are validated a part at a time and each valid part is written at once, in the
+    batch's one transaction, while the next part is validated (see :class:`BatchWriter`). An
+    invalid row stops the writing (the rest is still validated, so the report lists every
+    error) and the transaction is rolled back: a failure leaves nothing behind but a
+    ``failed`` job, and success commits the batch and the ``succeeded`` status together. On
+    PostgreSQL ``rows_validated`` and ``rows_imported`` move while the batch is written (from
+    another connection); SQLite allows one writer at a time, so there they jump to the total
+    at the end.
 
     :param after_write: called in the batch's transaction once the rows are written (the
         synthetic portfolio adds payments and promises there).
     """
+    concurrent = not db.is_sqlite
+
+    def report(**values: Any) -> None:
+        if concurrent:
+            _update_job(db, tenant_id, job_id, **values)
+
+    errors: list[RowError] = []
     try:
         _update_job(db, tenant_id, job_id, status="running")
-        valid, errors = validate_rows(
-            rows,
-            today=today,
-            progress=lambda n: _update_job(db, tenant_id, job_id, rows_validated=n),
-        )
-        if errors:
-            _fail(db, tenant_id, job_id, errors)
-            return
-        concurrent = not db.is_sqlite
+        validator = Validator(today)
+        valid: list[ValidRow] = []
         with db.transaction(tenant_id=tenant_id) as session:
             if concurrent:
                 # All or nothing either way; not waiting for the WAL flush at commit only
                 # risks losing a just-reported success to a server crash, never half a batch.
                 session.execute(text("SET LOCAL synchronous_commit = off"))
-            errors = references_in_use(session, valid)
-            if not errors:
-                batch = write_batch(
-                    session,
-                    valid,
-                    progress=(
-                        (lambda n: _update_job(db, tenant_id, job_id, rows_imported=n))
-                        if concurrent
-                        else None
-                    ),
+            with BatchWriter(
+                session, total=len(rows), progress=lambda n: report(rows_imported=n)
+            ) as writer:
+                for start in range(0, len(rows), PART):
+                    part, found = validator.check(rows[start : start + PART], first=start + 1)
+                    errors += found
+                    valid += part
+                    done = min(start + PART, len(rows))
+                    if (done - len(part)) // CHUNK != done // CHUNK or done == len(rows):
+                        report(rows_validated=done)
+                    # Against what is committed (another connection): the batch's own
+                    # uncommitted rows are not "in use", and the writer keeps its session.
+                    with db.session(tenant_id=tenant_id) as reading:
+                        errors += references_in_use(reading, part)
+                    if not errors:
+                        writer.add(part)
+            if errors:
+                raise _Refused
+            if after_write is not None:
+                after_write(session, writer.batch, valid)
+            session.execute(
+                update(ImportJob)
+                .where(ImportJob.id == job_id)
+                .values(
+                    status="succeeded",
+                    rows_validated=len(rows),
+                    rows_imported=len(valid),
+                    finished_at=utcnow(),
                 )
-                if after_write is not None:
-                    after_write(session, batch, valid)
-                session.execute(
-                    update(ImportJob)
-                    .where(ImportJob.id == job_id)
-                    .values(status="succeeded", rows_imported=len(valid), finished_at=utcnow())
-                )
-        if errors:
-            _fail(db, tenant_id, job_id, errors)
+            )
+    except _Refused:
+        errors.sort(key=lambda e: (e.row, e.field or ""))
+        _fail(db, tenant_id, job_id, errors, rows_validated=len(rows))
     except Exception:
         logger.exception("import job %s failed", job_id)
         _fail(db, tenant_id, job_id, [RowError(0, None, "internal error; see the server log")])

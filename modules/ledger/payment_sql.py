@@ -259,7 +259,6 @@ def insert_payment(
     }
     postings = [
         {
-            "id": new_id(),
             "tenant_id": tenant_id,
             "entry_id": entry_id,
             "account_id": payment.account_id,

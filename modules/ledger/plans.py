@@ -122,6 +122,8 @@ def _owed(
     statement = (
         select(Posting.instalment_id, Posting.book, func.sum(Posting.amount))
         .where(
+            # Postings are indexed by account: name the instalments' accounts.
+            Posting.account_id.in_(select(Instalment.account_id).where(Instalment.id.in_(ids))),
             Posting.instalment_id.in_(ids),
             Posting.book.in_(list(journal.RECEIVABLE_BOOKS.values())),
         )
@@ -153,7 +155,10 @@ def cancel_future_interest(
             JournalEntry.effective_on > after,
             JournalEntry.id.not_in(reversed_ids),
             JournalEntry.id.in_(
-                select(Posting.entry_id).where(Posting.instalment_id.in_(list(instalment_ids)))
+                select(Posting.entry_id).where(
+                    Posting.account_id == account.id,
+                    Posting.instalment_id.in_(list(instalment_ids)),
+                )
             ),
         )
         .order_by(JournalEntry.effective_on, JournalEntry.id)

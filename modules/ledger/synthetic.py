@@ -245,7 +245,6 @@ def write_behaviour(
             )
             postings.extend(
                 {
-                    "id": new(),
                     "tenant_id": tenant_id,
                     "entry_id": entry_id,
                     "account_id": account_id,

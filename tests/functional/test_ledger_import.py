@@ -176,8 +176,12 @@ def test_json_lines_refuse_floats_and_references_in_use(tenant: TenantHandle) ->
     lines.append("not json")
     job = import_(tenant, "jsonl", "\n".join(lines)).json()
     assert job["status"] == "failed"
-    assert {(e["row"], e["field"]) for e in job["errors"]} == {(2, "principal"), (4, None)}
-    # Per-row checks passed for row 1, so only a clean batch finds the reference in use.
+    # One report for both kinds: the rows' own faults and the reference already in use.
+    assert {(e["row"], e["field"]) for e in job["errors"]} == {
+        (1, "account_external_ref"),
+        (2, "principal"),
+        (4, None),
+    }
     job = import_(tenant, "jsonl", json.dumps(again[0])).json()
     assert job["errors"] == [
         {

@@ -45,7 +45,61 @@ def test_the_revision_is_on_the_ledger_branch(app: Any) -> None:
 
 
 def test_every_table_is_tenant_scoped() -> None:
+    """Each row's tenant is checked: against ``tenants``, or through a composite key to a
+    parent row of the same tenant (whose own tenant is checked the same way)."""
     for table in _ledger_tables():
         assert "tenant_id" in table.columns, table.name
-        targets = {fk.target_fullname for fk in table.foreign_keys}
-        assert "tenants.id" in targets, table.name
+        tenant_keys = [
+            constraint
+            for constraint in table.foreign_key_constraints
+            if "tenant_id" in constraint.column_keys
+        ]
+        assert tenant_keys, table.name
+        for constraint in tenant_keys:
+            position = constraint.column_keys.index("tenant_id")
+            target = constraint.elements[position].target_fullname
+            assert target == "tenants.id" or target.endswith(".tenant_id"), (table.name, target)
+
+
+def test_a_row_cannot_hang_under_another_tenants_account(app: Any) -> None:
+    """The composite keys of led0006: an instalment naming tenant B's account from tenant A
+    is refused by the database itself, not only by the session's scoping."""
+    import datetime as dt
+    from decimal import Decimal
+
+    import pytest
+    from sqlalchemy import insert
+    from sqlalchemy.exc import IntegrityError
+
+    from almacen.gateway.tenancy.service import create_tenant
+    from almacen.modules.ledger.models import Account, Debtor, Instalment
+
+    db = gateway_of(app).db
+    with db.transaction() as session:
+        first = create_tenant(session, slug="wall-a", name="A").id
+        second = create_tenant(session, slug="wall-b", name="B").id
+    with db.transaction(tenant_id=second) as session:
+        debtor = Debtor(external_ref="D-1", name="B's debtor")
+        session.add(debtor)
+        session.flush()
+        account = Account(
+            debtor_id=debtor.id,
+            external_ref="A-1",
+            product_type="loan",
+            currency="COP",
+            originated_on=dt.date(2026, 1, 1),
+            principal=Decimal("100"),
+        )
+        session.add(account)
+        session.flush()
+        account_id = account.id
+    with pytest.raises(IntegrityError), db.transaction(tenant_id=first) as session:
+        session.execute(
+            insert(Instalment).values(
+                tenant_id=first,
+                account_id=account_id,
+                number=1,
+                due_on=dt.date(2026, 2, 1),
+                principal=Decimal("100"),
+            )
+        )
