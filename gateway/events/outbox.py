@@ -67,6 +67,18 @@ def caused_by(session: Session, causation: Causation) -> Iterator[None]:
         session.info[CAUSATION] = previous
 
 
+_SCHEMAS: dict[type[Schema], Schema] = {}
+
+
+def _schema(event_type: EventType) -> Schema:
+    """One instance of the type's schema per process: building one costs as much as a dump,
+    and dumping and validating keep no state on it."""
+    found = _SCHEMAS.get(event_type.schema)
+    if found is None:
+        found = _SCHEMAS[event_type.schema] = event_type.schema()
+    return found
+
+
 def serialise_payload(
     event_type: EventType, payload: Mapping[str, Any] | Any, *, schema: Schema | None = None
 ) -> dict[str, Any]:
@@ -75,7 +87,7 @@ def serialise_payload(
     :param schema: an instance of the type's schema to reuse; a bulk emitter builds one for
         all its rows (building it costs as much as dumping).
     """
-    schema = event_type.schema() if schema is None else schema
+    schema = _schema(event_type) if schema is None else schema
     dumped = dict(schema.dump(payload))
     errors = schema.validate(dumped)
     if errors:
@@ -89,8 +101,9 @@ def emit(
     payload: Mapping[str, Any] | Any,
     *,
     subject: tuple[str, str] | None = None,
-) -> Event:
-    """Add an event to the session's transaction; it is delivered once the session commits.
+) -> str:
+    """Write an event in the session's transaction; it is delivered once the session commits.
+    Returns its id.
 
     :param session: a session open for the tenant the event belongs to.
     :param event_type: the module's own event type; ``payload`` is dumped through its schema.
@@ -111,7 +124,7 @@ def emit(
     # way, without the unit of work's bookkeeping (a tenth of a payment's time).
     session.connection().execute(_INSERT, row)
     session.info[EMITTED] = True
-    return Event(**row)
+    return str(row["id"])
 
 
 def _row(
@@ -159,7 +172,7 @@ def emit_many(
         raise UnscopedQueryError("events are emitted in a session opened for a tenant")
     causation: Causation | None = session.info.get(CAUSATION)
     now = utcnow()
-    schema = event_type.schema()
+    schema = _schema(event_type)
     rows = [
         _row(
             tenant_id,

@@ -23,6 +23,7 @@ one ``interest`` entry per instalment effective on its due date.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import dataclasses
 import datetime as dt
@@ -363,23 +364,44 @@ def validate_rows(
 
 def references_in_use(session: Session, rows: Sequence[ValidRow]) -> list[RowError]:
     """Errors for rows whose references the tenant already uses (an import never updates)."""
-    errors: list[RowError] = []
-    by_ref: dict[tuple[str, str], list[int]] = {}
-    for row in rows:
-        by_ref.setdefault(("debtor", row.debtor_ref), []).append(row.number)
-        by_ref.setdefault(("account", row.account_ref), []).append(row.number)
-    for kind, model in (("debtor", Debtor), ("account", Account)):
-        refs = [ref for k, ref in by_ref if k == kind]
-        for start in range(0, len(refs), 1_000):
-            chunk = refs[start : start + 1_000]
-            for ref in session.scalars(
-                select(model.external_ref).where(model.external_ref.in_(chunk))
-            ):
-                for number in by_ref[(kind, ref)]:
-                    errors.append(
-                        RowError(number, f"{kind}_external_ref", f"{ref!r} is already in use")
-                    )
-    return sorted(errors, key=lambda e: (e.row, e.field or ""))
+    return ReferenceCheck().errors(session, rows)
+
+
+class ReferenceCheck:
+    """References already in use, checked a part at a time: each debtor reference is looked
+    up in the part it first appears in (later parts may name the debtor again, once this
+    batch wrote it), each account reference with its row."""
+
+    def __init__(self) -> None:
+        self._looked_up: set[str] = set()
+        self._taken: set[str] = set()
+
+    def errors(self, session: Session, rows: Sequence[ValidRow]) -> list[RowError]:
+        """The rows of this part whose debtor or account reference is in use."""
+        fresh = {row.debtor_ref for row in rows} - self._looked_up
+        self._looked_up |= fresh
+        self._taken |= _in_use(session, Debtor, fresh)
+        accounts = _in_use(session, Account, {row.account_ref for row in rows})
+        errors: list[RowError] = []
+        for row in rows:
+            if row.account_ref in accounts:
+                message = f"{row.account_ref!r} is already in use"
+                errors.append(RowError(row.number, "account_external_ref", message))
+            if row.debtor_ref in self._taken:
+                message = f"{row.debtor_ref!r} is already in use"
+                errors.append(RowError(row.number, "debtor_external_ref", message))
+        return errors
+
+
+def _in_use(session: Session, model: type[Debtor] | type[Account], refs: set[str]) -> set[str]:
+    found: set[str] = set()
+    ordered = sorted(refs)
+    for start in range(0, len(ordered), 1_000):
+        chunk = ordered[start : start + 1_000]
+        found.update(
+            session.scalars(select(model.external_ref).where(model.external_ref.in_(chunk)))
+        )
+    return found
 
 
 # -- writing -------------------------------------------------------------------------------
@@ -510,7 +532,7 @@ class BatchWriter:
         events.accounts_opened(self.session, opened)
         if self.progress is not None and (
             (done - len(rows)) // CHUNK != done // CHUNK or done == self.total
-        ):
+        ):  # a CHUNK boundary was crossed
             self.progress(done)
 
     def _build(
@@ -718,8 +740,17 @@ def run_job(
     try:
         _update_job(db, tenant_id, job_id, status="running")
         validator = Validator(today)
+        references = ReferenceCheck()
         valid: list[ValidRow] = []
-        with db.transaction(tenant_id=tenant_id) as session:
+        with (
+            db.transaction(tenant_id=tenant_id) as session,
+            contextlib.ExitStack() as stack,
+        ):
+            # References are looked up on another connection (PostgreSQL), which sees what
+            # is committed, while this one is the writer's; SQLite has one writer, inline.
+            reading = (
+                session if db.is_sqlite else stack.enter_context(db.session(tenant_id=tenant_id))
+            )
             if concurrent:
                 # All or nothing either way; not waiting for the WAL flush at commit only
                 # risks losing a just-reported success to a server crash, never half a batch.
@@ -732,12 +763,9 @@ def run_job(
                     errors += found
                     valid += part
                     done = min(start + PART, len(rows))
-                    if (done - len(part)) // CHUNK != done // CHUNK or done == len(rows):
+                    if start // CHUNK != done // CHUNK or done == len(rows):
                         report(rows_validated=done)
-                    # Against what is committed (another connection): the batch's own
-                    # uncommitted rows are not "in use", and the writer keeps its session.
-                    with db.session(tenant_id=tenant_id) as reading:
-                        errors += references_in_use(reading, part)
+                    errors += references.errors(reading, part)
                     if not errors:
                         writer.add(part)
             if errors:

@@ -193,6 +193,53 @@ def test_json_lines_refuse_floats_and_references_in_use(tenant: TenantHandle) ->
     assert len(tenant.get(f"{BASE}/accounts").json()["items"]) == 3
 
 
+def test_a_fault_in_a_later_part_rolls_back_the_parts_already_written(
+    tenant: TenantHandle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Parts are written while the next ones are validated: a bad row found after some parts
+    were written still leaves nothing behind, and the report names it."""
+    from almacen.modules.ledger import onboarding
+
+    monkeypatch.setattr(onboarding, "PART", 3)
+    batch = rows(10)
+    # One debtor with accounts in two parts (rows 2 and 5).
+    batch[4].update(debtor_external_ref=batch[1]["debtor_external_ref"], name=batch[1]["name"])
+    bad = [dict(row) for row in batch]
+    bad[7]["principal"] = "mil"
+    job = import_(tenant, "csv", as_csv(bad)).json()
+    assert job["status"] == "failed"
+    assert [(e["row"], e["field"]) for e in job["errors"]] == [(8, "principal")]
+    assert (job["rows_validated"], job["rows_imported"]) == (10, 0)
+    assert tenant.get(f"{BASE}/debtors").json()["items"] == []
+    assert tenant.get(f"{BASE}/accounts").json()["items"] == []
+    assert tenant.get("/v1/events").json()["items"] == []
+
+    job = import_(tenant, "csv", as_csv(batch)).json()
+    assert job["status"] == "succeeded", job
+    assert len(tenant.get(f"{BASE}/accounts", params={"limit": 50}).json()["items"]) == 10
+    debtors = tenant.get(f"{BASE}/debtors", params={"limit": 50}).json()["items"]
+    assert len(debtors) == 9
+    shared = account_of(tenant, batch[4]["account_external_ref"])
+    assert shared["debtor_id"] == account_of(tenant, batch[1]["account_external_ref"])["debtor_id"]
+
+
+def test_a_reference_in_use_in_a_later_part_writes_nothing(
+    tenant: TenantHandle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from almacen.modules.ledger import onboarding
+
+    monkeypatch.setattr(onboarding, "PART", 2)
+    first = rows(2)
+    assert import_(tenant, "csv", as_csv(first)).json()["status"] == "succeeded"
+    batch = rows(7)
+    batch[5]["debtor_external_ref"] = first[0]["debtor_external_ref"]
+    job = import_(tenant, "csv", as_csv(batch)).json()
+    assert job["status"] == "failed"
+    assert [(e["row"], e["field"]) for e in job["errors"]] == [(6, "debtor_external_ref")]
+    assert len(tenant.get(f"{BASE}/debtors", params={"limit": 50}).json()["items"]) == 2
+    assert len(tenant.get(f"{BASE}/accounts", params={"limit": 50}).json()["items"]) == 2
+
+
 def test_a_csv_without_the_required_columns_is_refused(tenant: TenantHandle) -> None:
     response = import_(tenant, "csv", "name,phone\nAna,+573101234567\n")
     assert response.status_code == 422

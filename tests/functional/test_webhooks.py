@@ -58,9 +58,7 @@ class Hooks:
     def emit(self, text: str = "hello", *, tenant_id: str | None = None) -> str:
         """Emit ``good.echoed`` for the tenant (committed); return the event id."""
         with self.gateway.db.transaction(tenant_id=tenant_id or self.tenant.id) as session:
-            event = emit(session, good_module.ECHOED, {"text": text}, subject=("echo", "e1"))
-            session.flush()
-            return str(event.id)
+            return emit(session, good_module.ECHOED, {"text": text}, subject=("echo", "e1"))
 
     def dispatch(self, event_id: str) -> None:
         """Deliver one event from the outbox to its consumers (the webhook fan-out)."""
