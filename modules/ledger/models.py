@@ -23,6 +23,7 @@ from sqlalchemy import (
     Numeric,
     String,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
@@ -72,6 +73,11 @@ class Debtor(TenantScoped, Base):
 
     __tablename__ = "ledger_debtors"
 
+    @declared_attr
+    def tenant_id(cls) -> Mapped[str]:
+        # uq_ledger_debtors_external_ref starts with tenant_id (led0006).
+        return _tenant_without_index()
+
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     external_ref: Mapped[str] = mapped_column(String(100))
     name: Mapped[str] = mapped_column(String(200))
@@ -100,9 +106,14 @@ class ContactPoint(TenantScoped, Base):
 
     __tablename__ = "ledger_contact_points"
 
+    @declared_attr
+    def tenant_id(cls) -> Mapped[str]:
+        # Reached by debtor: uq_ledger_contact_points_value starts with debtor_id (led0006).
+        return _tenant_without_index()
+
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     debtor_id: Mapped[str] = mapped_column(
-        String(32), ForeignKey("ledger_debtors.id", ondelete="CASCADE"), index=True
+        String(32), ForeignKey("ledger_debtors.id", ondelete="CASCADE")
     )
     kind: Mapped[str] = mapped_column(String(8))
     value: Mapped[str] = mapped_column(String(320))
@@ -142,6 +153,11 @@ class Account(TenantScoped, Base):
     """A debt: one credit product of one debtor, in one currency."""
 
     __tablename__ = "ledger_accounts"
+
+    @declared_attr
+    def tenant_id(cls) -> Mapped[str]:
+        # uq_ledger_accounts_external_ref and ix_ledger_accounts_bucket start with tenant_id.
+        return _tenant_without_index()
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     debtor_id: Mapped[str] = mapped_column(
@@ -246,7 +262,7 @@ class JournalEntry(TenantScoped, Base):
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     #: With ``tenant_id``, a key of its account (see ``fk_ledger_journal_entries_account``).
-    account_id: Mapped[str] = mapped_column(String(32), index=True)
+    account_id: Mapped[str] = mapped_column(String(32))
     kind: Mapped[str] = mapped_column(String(16))
     #: The date the change takes effect (``as_of`` queries filter on it).
     effective_on: Mapped[dt.date] = mapped_column(Date)
@@ -254,7 +270,7 @@ class JournalEntry(TenantScoped, Base):
     memo: Mapped[str] = mapped_column(String(200), default="")
     #: The entry this one reverses.
     reverses_id: Mapped[str | None] = mapped_column(
-        String(32), ForeignKey("ledger_journal_entries.id"), default=None, unique=True
+        String(32), ForeignKey("ledger_journal_entries.id"), default=None
     )
 
     postings: Mapped[list[Posting]] = relationship(
@@ -268,8 +284,18 @@ class JournalEntry(TenantScoped, Base):
             name="fk_ledger_journal_entries_account",
             ondelete="RESTRICT",
         ),
-        # The target of the postings' (entry_id, account_id, tenant_id) foreign key.
-        UniqueConstraint("id", "account_id", "tenant_id", name="uq_ledger_journal_entries_account"),
+        # The target of the postings' (entry_id, account_id, tenant_id) foreign key, and,
+        # account first, the index of the lookups by account (led0006).
+        UniqueConstraint("account_id", "id", "tenant_id", name="uq_ledger_journal_entries_account"),
+        # An entry is reversed at most once. Partial: entries that reverse nothing (all but
+        # reversals) cost no index entry.
+        Index(
+            "uq_ledger_journal_entries_reverses_id",
+            "reverses_id",
+            unique=True,
+            postgresql_where=text("reverses_id IS NOT NULL"),
+            sqlite_where=text("reverses_id IS NOT NULL"),
+        ),
         CheckConstraint(
             "kind IN ('charge', 'interest', 'fee', 'penalty', 'payment', 'adjustment', "
             "'discount', 'write_off', 'reversal')",

@@ -18,8 +18,15 @@ nothing referred to: the key's index serves the lookups by entry, so the separat
 name the account, whose index serves them (instalments are never deleted, so the key's
 ``RESTRICT`` never has to search postings).
 
+3. Indexes nothing needs go: the ``tenant_id`` ones of debtors and accounts (their unique
+external references start with it), the ``tenant_id`` and ``debtor_id`` ones of contact
+points (their unique value starts with ``debtor_id``) and the ``account_id`` one of entries
+(the unique key of the postings' foreign key now starts with it). An entry's
+``reverses_id`` is unique by a partial index, so the entries that reverse nothing (all but
+reversals) add nothing to it.
+
 Measured on a 20,000-row import (PostgreSQL): 25.2 s before, 18.5 s after the first change,
-15.5 s after both.
+15.5 s after the second.
 
 Revision ID: led0006
 Revises: led0005
@@ -39,7 +46,13 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("ledger_debtors") as batch:
+        batch.drop_index(batch.f("ix_ledger_debtors_tenant_id"))
+    with op.batch_alter_table("ledger_contact_points") as batch:
+        batch.drop_index(batch.f("ix_ledger_contact_points_tenant_id"))
+        batch.drop_index(batch.f("ix_ledger_contact_points_debtor_id"))
     with op.batch_alter_table("ledger_accounts") as batch:
+        batch.drop_index(batch.f("ix_ledger_accounts_tenant_id"))
         batch.create_unique_constraint("uq_ledger_accounts_tenant", ["id", "tenant_id"])
     with op.batch_alter_table("ledger_postings") as batch:
         batch.drop_constraint("fk_ledger_postings_entry", type_="foreignkey")
@@ -53,8 +66,17 @@ def upgrade() -> None:
             batch.f("fk_ledger_journal_entries_account_id_ledger_accounts"), type_="foreignkey"
         )
         batch.drop_index(batch.f("ix_ledger_journal_entries_tenant_id"))
+        batch.drop_index(batch.f("ix_ledger_journal_entries_account_id"))
+        batch.drop_constraint(batch.f("uq_ledger_journal_entries_reverses_id"), type_="unique")
+        batch.create_index(
+            "uq_ledger_journal_entries_reverses_id",
+            ["reverses_id"],
+            unique=True,
+            postgresql_where=sa.text("reverses_id IS NOT NULL"),
+            sqlite_where=sa.text("reverses_id IS NOT NULL"),
+        )
         batch.create_unique_constraint(
-            "uq_ledger_journal_entries_account", ["id", "account_id", "tenant_id"]
+            "uq_ledger_journal_entries_account", ["account_id", "id", "tenant_id"]
         )
         batch.create_foreign_key(
             "fk_ledger_journal_entries_account",
@@ -136,6 +158,13 @@ def downgrade() -> None:
     with op.batch_alter_table("ledger_journal_entries") as batch:
         batch.drop_constraint("fk_ledger_journal_entries_account", type_="foreignkey")
         batch.drop_constraint("uq_ledger_journal_entries_account", type_="unique")
+        batch.drop_index("uq_ledger_journal_entries_reverses_id")
+        batch.create_unique_constraint(
+            batch.f("uq_ledger_journal_entries_reverses_id"), ["reverses_id"]
+        )
+        batch.create_index(
+            batch.f("ix_ledger_journal_entries_account_id"), ["account_id"], unique=False
+        )
         batch.create_index(
             batch.f("ix_ledger_journal_entries_tenant_id"), ["tenant_id"], unique=False
         )
@@ -164,3 +193,13 @@ def downgrade() -> None:
         )
     with op.batch_alter_table("ledger_accounts") as batch:
         batch.drop_constraint("uq_ledger_accounts_tenant", type_="unique")
+        batch.create_index(batch.f("ix_ledger_accounts_tenant_id"), ["tenant_id"], unique=False)
+    with op.batch_alter_table("ledger_contact_points") as batch:
+        batch.create_index(
+            batch.f("ix_ledger_contact_points_debtor_id"), ["debtor_id"], unique=False
+        )
+        batch.create_index(
+            batch.f("ix_ledger_contact_points_tenant_id"), ["tenant_id"], unique=False
+        )
+    with op.batch_alter_table("ledger_debtors") as batch:
+        batch.create_index(batch.f("ix_ledger_debtors_tenant_id"), ["tenant_id"], unique=False)
