@@ -15,6 +15,7 @@ from types import TracebackType
 from typing import Any
 
 from sqlalchemy import JSON, insert
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from .db import UnscopedQueryError
@@ -35,6 +36,7 @@ def bulk_insert(session: Session, model: type[Any], rows: list[dict[str, Any]]) 
     of one INSERT, :data:`CHUNK` rows at a time, through the session's usual checks.
 
     :raises UnscopedQueryError: when a row belongs to another tenant than the session's.
+    :raises sqlalchemy.exc.DBAPIError: as a statement would (``IntegrityError`` for a key).
     """
     if not rows:
         return
@@ -45,39 +47,49 @@ def bulk_insert(session: Session, model: type[Any], rows: list[dict[str, Any]]) 
         tenant_id = session.info.get("tenant_id")
         if tenant_id is None or any(row["tenant_id"] != tenant_id for row in rows):
             raise UnscopedQueryError(f"rows of another tenant in {tenant_id}'s bulk insert")
-        columns = list(rows[0])
-        as_json = {name for name in columns if isinstance(table.c[name].type, JSON)}
-        names = ", ".join(f'"{name}"' for name in columns)
-        # One C-level call per row picks its values in column order (a tuple even for one).
-        values = itemgetter(*columns) if len(columns) > 1 else (lambda row: (row[columns[0]],))
-        if not as_json:
-            oids = _column_types(driver, table.name, columns)
-            with (
-                driver.cursor() as cursor,
-                cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN (FORMAT BINARY)') as copy,
-            ):
-                copy.set_types(oids)
-                write = copy.write_row
-                for row in rows:
-                    write(values(row))
-            return
-        with (
-            driver.cursor() as cursor,
-            cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy,
-        ):
-            write = copy.write_row
-            for row in rows:
-                write(
-                    [
-                        json.dumps(row[name])
-                        if name in as_json and row[name] is not None
-                        else row[name]
-                        for name in columns
-                    ]
-                )
+        dbapi = connection.dialect.loaded_dbapi
+        try:
+            _copy(driver, table, rows)
+        except dbapi.Error as exc:
+            # The same exception types as a statement through SQLAlchemy would raise.
+            raise DBAPIError.instance(f"COPY {table.name}", None, exc, dbapi.Error) from exc
         return
     for start in range(0, len(rows), CHUNK):
         session.execute(insert(table), rows[start : start + CHUNK])
+
+
+def _copy(driver: Any, table: Any, rows: list[dict[str, Any]]) -> None:
+    """``COPY`` ``rows`` into ``table`` through the psycopg connection ``driver``."""
+    columns = list(rows[0])
+    as_json = {name for name in columns if isinstance(table.c[name].type, JSON)}
+    names = ", ".join(f'"{name}"' for name in columns)
+    # One C-level call per row picks its values in column order (a tuple even for one).
+    values = itemgetter(*columns) if len(columns) > 1 else (lambda row: (row[columns[0]],))
+    if not as_json:
+        oids = _column_types(driver, table.name, columns)
+        with (
+            driver.cursor() as cursor,
+            cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN (FORMAT BINARY)') as copy,
+        ):
+            copy.set_types(oids)
+            write = copy.write_row
+            for row in rows:
+                write(values(row))
+        return
+    with (
+        driver.cursor() as cursor,
+        cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy,
+    ):
+        write = copy.write_row
+        for row in rows:
+            write(
+                [
+                    json.dumps(row[name])
+                    if name in as_json and row[name] is not None
+                    else row[name]
+                    for name in columns
+                ]
+            )
 
 
 _TYPES: dict[tuple[str, tuple[str, ...]], list[int]] = {}

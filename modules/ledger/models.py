@@ -68,6 +68,11 @@ def _tenant_from_parent() -> Mapped[str]:
     return mapped_column(String(32), index=False, nullable=False)
 
 
+#: Marks the foreign keys of postings that PostgreSQL checks once per statement, with a
+#: trigger, rather than row by row (migration ``led0007``); SQLite keeps them as they are.
+_BY_STATEMENT = {"postgresql": "checked by the statement trigger ledger_postings_keys"}
+
+
 class Debtor(TenantScoped, Base):
     """A person or firm that owes; known to the client firm by ``external_ref``."""
 
@@ -326,7 +331,9 @@ class Posting(TenantScoped, Base):
     entry_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     account_id: Mapped[str] = mapped_column(String(32))
     instalment_id: Mapped[str | None] = mapped_column(
-        String(32), ForeignKey("ledger_instalments.id", ondelete="RESTRICT"), default=None
+        String(32),
+        ForeignKey("ledger_instalments.id", ondelete="RESTRICT", info=_BY_STATEMENT),
+        default=None,
     )
     book: Mapped[str] = mapped_column(String(32))
     amount: Mapped[Decimal] = mapped_column(MONEY)
@@ -349,6 +356,7 @@ class Posting(TenantScoped, Base):
             ],
             name="fk_ledger_postings_entry",
             ondelete="RESTRICT",
+            info=_BY_STATEMENT,
         ),
         # Queries by instalment name the account too, and are served by this index.
         Index("ix_ledger_postings_account", "account_id", "book", "effective_on"),

@@ -13,11 +13,12 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
+from almacen.gateway.bulk import bulk_insert
 from almacen.modules.ledger import journal
-from almacen.modules.ledger.models import Account, Debtor, Instalment, Posting
+from almacen.modules.ledger.models import Account, Debtor, Instalment, JournalEntry, Posting
 from tests.common.ledger import ledger_world
 
 BOOKS = ["receivable:principal", "receivable:interest", "receivable:fees", "cash", "credit"]
@@ -174,7 +175,6 @@ def test_a_posting_on_another_account_than_its_entrys_is_refused(app: Any) -> No
             ],
         )
         stray = {
-            "id": "f" * 32,
             "tenant_id": account.tenant_id,
             "entry_id": entry.id,
             "account_id": other.id,
@@ -192,3 +192,83 @@ def test_a_posting_on_another_account_than_its_entrys_is_refused(app: Any) -> No
             "receivable:fees": Decimal("1.00"),
             "income:fees": Decimal("-1.00"),
         }
+
+
+def _fee(session: Any, account: Account) -> Any:
+    return journal.post_entry(
+        session,
+        account,
+        kind="fee",
+        effective_on=DAY,
+        legs=[
+            journal.Leg("receivable:fees", Decimal("1.00"), account.instalments[0].id),
+            journal.Leg("income:fees", Decimal("-1.00")),
+        ],
+    )
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        {"entry_id": "0" * 32},  # no such entry
+        {"instalment_id": "0" * 32},  # no such instalment
+    ],
+)
+def test_a_posting_without_its_entry_or_instalment_is_refused(
+    app: Any, fault: dict[str, str]
+) -> None:
+    """Checked by the database: row by row on SQLite, once per statement on PostgreSQL
+    (led0007), in a COPY as in an INSERT."""
+    with ledger_world(app) as world:
+        session = world.new_tenant()
+        account = _account(session)
+        entry = _fee(session, account)
+        stray = {
+            "tenant_id": account.tenant_id,
+            "entry_id": entry.id,
+            "account_id": account.id,
+            "instalment_id": None,
+            "book": "cash",
+            "amount": Decimal("1.00"),
+            "currency": "COP",
+            "effective_on": DAY,
+            "position": 9,
+            **fault,
+        }
+        with pytest.raises(IntegrityError), session.begin_nested():
+            session.execute(insert(Posting), [stray])
+        with pytest.raises(IntegrityError), session.begin_nested():
+            bulk_insert(session, Posting, [stray])
+        assert journal.balances(session, account.id) == {
+            "receivable:fees": Decimal("1.00"),
+            "income:fees": Decimal("-1.00"),
+        }
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda entry: update(Posting).where(Posting.entry_id == entry.id).values(amount=5),
+        lambda entry: delete(Posting).where(Posting.entry_id == entry.id),
+        lambda entry: delete(JournalEntry).where(JournalEntry.id == entry.id),
+        lambda entry: (
+            update(JournalEntry).where(JournalEntry.id == entry.id).values(account_id="0" * 32)
+        ),
+        lambda entry: delete(Instalment).where(Instalment.account_id == entry.account_id),
+    ],
+    ids=["edit posting", "delete posting", "delete entry", "re-key entry", "delete instalment"],
+)
+def test_the_journal_is_append_only_in_the_database(app: Any, change: Any) -> None:
+    """What the code never does, the database refuses too (led0007): a posting is never
+    edited or deleted, an entry never deleted or moved, an instalment never deleted."""
+    with ledger_world(app) as world:
+        session = world.new_tenant()
+        account = _account(session)
+        entry = _fee(session, account)
+        with pytest.raises(DBAPIError, match="refused"), session.begin_nested():
+            session.execute(change(entry))
+        assert journal.balances(session, account.id)["receivable:fees"] == Decimal("1.00")
+        # What plans do is allowed: deactivating an instalment.
+        session.execute(
+            update(Instalment).where(Instalment.account_id == account.id).values(active=False)
+        )

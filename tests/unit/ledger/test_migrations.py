@@ -29,9 +29,30 @@ def test_migration_matches_the_models(app: Any) -> None:
         for table in _ledger_tables():
             columns = {c["name"] for c in inspector.get_columns(table.name)}
             assert columns == set(table.columns.keys()), table.name
-    ours = [d for d in differences if "ledger_" in repr(d)]
+    ours = [d for d in differences if "ledger_" in repr(d) and not _checked_by_trigger(d, engine)]
     assert ours == []
     assert len(_ledger_tables()) >= 10
+
+
+def _checked_by_trigger(difference: Any, engine: Any) -> bool:
+    """On PostgreSQL, the postings' keys the models mark are a statement trigger (led0007)."""
+    marked = {
+        constraint.name
+        for table in _ledger_tables()
+        for constraint in table.foreign_key_constraints
+        if "postgresql" in constraint.info
+        or any("postgresql" in element.info for element in constraint.elements)
+    }
+    assert marked == {
+        "fk_ledger_postings_entry",
+        "fk_ledger_postings_instalment_id_ledger_instalments",
+    }
+    kind, *rest = difference if isinstance(difference, tuple) else (None,)
+    return (
+        engine.dialect.name == "postgresql"
+        and kind == "add_fk"
+        and getattr(rest[0], "name", None) in marked
+    )
 
 
 def test_the_revision_is_on_the_ledger_branch(app: Any) -> None:
