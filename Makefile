@@ -39,6 +39,7 @@ bench: install
 	$(BIN)/python bench/gateway.py
 	$(BIN)/python bench/outbox.py
 	$(BIN)/python bench/ledger.py
+	$(BIN)/python bench/ledger_import.py --url $(PG_TEST_URL) --rows 100000
 	$(BIN)/python bench/scoring.py
 	$(BIN)/python bench/offers.py
 	$(BIN)/python bench/notifications.py

@@ -22,12 +22,19 @@ from .db import ExactDecimal
 from .module import Module
 
 __all__ = [
+    "CHECKED_BY_TRIGGER",
+    "COMPARE_OPTIONS",
     "GATEWAY_BASE_REVISION",
     "alembic_config",
     "compare_type",
     "import_models",
+    "include_object",
     "upgrade",
 ]
+
+#: ``info`` key of a foreign key that a migration replaced, on the backend it names, with a
+#: trigger checking the same rule (e.g. ``{"checked_by_trigger_on": "postgresql"}``).
+CHECKED_BY_TRIGGER = "checked_by_trigger_on"
 
 #: Module migrations declare ``depends_on = GATEWAY_BASE_REVISION``.
 GATEWAY_BASE_REVISION = "gw0001"
@@ -53,6 +60,33 @@ def compare_type(
     if isinstance(metadata_type, ExactDecimal) and isinstance(inspected_type, Numeric):
         return False
     return None  # Alembic's own comparison
+
+
+def include_object(
+    obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
+) -> bool:
+    """Alembic's autogenerate filter: foreign keys marked :data:`CHECKED_BY_TRIGGER` in the
+    models are left out of the comparison (a key on one backend, a trigger on another)."""
+    return type_ != "foreign_key_constraint" or name not in _trigger_checked()
+
+
+def _trigger_checked() -> set[str]:
+    from .db import Base
+
+    return {
+        str(constraint.name)
+        for table in Base.metadata.tables.values()
+        for constraint in table.foreign_key_constraints
+        if constraint.name
+        and any(
+            CHECKED_BY_TRIGGER in info
+            for info in (constraint.info, *(element.info for element in constraint.elements))
+        )
+    }
+
+
+#: What autogenerate and the tests' schema comparisons pass to Alembic.
+COMPARE_OPTIONS: dict[str, Any] = {"compare_type": compare_type, "include_object": include_object}
 
 
 def import_models(modules: Iterable[Module]) -> None:

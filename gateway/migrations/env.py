@@ -6,7 +6,7 @@ from alembic import context
 from sqlalchemy import Connection, engine_from_config, pool
 
 from almacen.gateway.db import Base
-from almacen.gateway.migrate import compare_type, import_models
+from almacen.gateway.migrate import COMPARE_OPTIONS, import_models
 
 config = context.config
 import_models(config.attributes.get("modules", ()))
@@ -33,7 +33,7 @@ def _run(connection: Connection) -> None:
         target_metadata=target_metadata,
         # SQLite cannot ALTER most things; batch mode copies the table instead.
         render_as_batch=True,
-        compare_type=compare_type,
+        **COMPARE_OPTIONS,
     )
     with context.begin_transaction():
         context.run_migrations()

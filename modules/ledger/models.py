@@ -70,7 +70,7 @@ def _tenant_from_parent() -> Mapped[str]:
 
 #: Marks the foreign keys of postings that PostgreSQL checks once per statement, with a
 #: trigger, rather than row by row (migration ``led0007``); SQLite keeps them as they are.
-_BY_STATEMENT = {"postgresql": "checked by the statement trigger ledger_postings_keys"}
+_BY_STATEMENT = {"checked_by_trigger_on": "postgresql"}  # see migrate.CHECKED_BY_TRIGGER
 
 
 class Debtor(TenantScoped, Base):

@@ -87,12 +87,10 @@ def emit_probes(
     ids: list[str] = []
     for start in range(0, count, per_transaction):
         with db.transaction(tenant_id=tenant_id) as session:
-            rows = [
+            ids += [
                 emit(session, outbox_probe.PROBED, {"n": n})
                 for n in range(start, min(start + per_transaction, count))
             ]
-            session.flush()
-            ids += [row.id for row in rows]
     return ids
 
 

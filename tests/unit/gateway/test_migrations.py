@@ -16,9 +16,7 @@ def test_migrated_database_matches_every_model(app: Any) -> None:
     """After ``almacen db upgrade`` (the ``migrated`` fixture) autogenerate finds nothing."""
     engine = gateway_of(app).db.engine
     with engine.connect() as connection:
-        context = MigrationContext.configure(
-            connection, opts={"compare_type": migrate.compare_type}
-        )
+        context = MigrationContext.configure(connection, opts=migrate.COMPARE_OPTIONS)
         differences = compare_metadata(context, Base.metadata)
     # Test plugins may declare tables without migrations; everything installed must match.
     assert [d for d in differences if "test_" not in repr(d)] == []

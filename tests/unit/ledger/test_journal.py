@@ -149,6 +149,22 @@ def test_an_unbalanced_entry_is_refused_and_writes_nothing(app: Any) -> None:
         assert journal.balances(session, account.id) == {}
 
 
+def _stray(entry: Any, **changes: Any) -> dict[str, Any]:
+    """A posting row added to ``entry`` after the fact, with ``changes``."""
+    return {
+        "tenant_id": entry.tenant_id,
+        "entry_id": entry.id,
+        "account_id": entry.account_id,
+        "instalment_id": None,
+        "book": "cash",
+        "amount": Decimal("1.00"),
+        "currency": "COP",
+        "effective_on": DAY,
+        "position": 9,
+        **changes,
+    }
+
+
 def test_a_posting_on_another_account_than_its_entrys_is_refused(app: Any) -> None:
     """The database itself keeps a posting on its entry's account (migration led0005)."""
     with ledger_world(app) as world:
@@ -174,17 +190,7 @@ def test_a_posting_on_another_account_than_its_entrys_is_refused(app: Any) -> No
                 journal.Leg("income:fees", Decimal("-1.00")),
             ],
         )
-        stray = {
-            "tenant_id": account.tenant_id,
-            "entry_id": entry.id,
-            "account_id": other.id,
-            "instalment_id": None,
-            "book": "cash",
-            "amount": Decimal("1.00"),
-            "currency": "COP",
-            "effective_on": DAY,
-            "position": 9,
-        }
+        stray = _stray(entry, account_id=other.id)
         with pytest.raises(IntegrityError), session.begin_nested():
             session.execute(insert(Posting), [stray])
         assert journal.balances(session, other.id) == {}
@@ -223,18 +229,7 @@ def test_a_posting_without_its_entry_or_instalment_is_refused(
         session = world.new_tenant()
         account = _account(session)
         entry = _fee(session, account)
-        stray = {
-            "tenant_id": account.tenant_id,
-            "entry_id": entry.id,
-            "account_id": account.id,
-            "instalment_id": None,
-            "book": "cash",
-            "amount": Decimal("1.00"),
-            "currency": "COP",
-            "effective_on": DAY,
-            "position": 9,
-            **fault,
-        }
+        stray = _stray(entry, **fault)
         with pytest.raises(IntegrityError), session.begin_nested():
             session.execute(insert(Posting), [stray])
         with pytest.raises(IntegrityError), session.begin_nested():
