@@ -42,8 +42,9 @@ _PG_UP = [
     """
     CREATE FUNCTION ledger_postings_keys() RETURNS trigger LANGUAGE plpgsql
     -- One index probe per new posting, like a foreign key's check but without a query
-    -- each: never a scan of the whole journal (a hash or merge join would read it all).
-    SET enable_hashjoin = off SET enable_mergejoin = off
+    -- each: never a scan of the whole journal. A hash or merge join would read it all, and
+    -- a plan cached while the tables were small would keep scanning them once they grew.
+    SET enable_hashjoin = off SET enable_mergejoin = off SET enable_seqscan = off
     AS $$
     BEGIN
         IF EXISTS (
