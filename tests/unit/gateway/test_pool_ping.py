@@ -74,3 +74,25 @@ def test_a_recently_used_connection_is_not_pinged(
         connection.execute(text("SELECT 1"))
     with engine.connect() as connection:
         assert connection.execute(text("SELECT 41 + 1")).scalar_one() == 42
+
+
+def test_a_worker_s_threads_reuse_pooled_connections(database_url: str, is_postgres: bool) -> None:
+    """As many sessions at once as a gateway worker runs Flask threads (a2wsgi's 10) reuse
+    the pool's connections rather than open and close one each time (the default pool of 5
+    made most requests connect anew)."""
+    if not is_postgres:
+        pytest.skip("SQLite connections are not pooled")
+    engine = dbmodule.make_engine(database_url)
+    try:
+        backends: list[set[int]] = []
+        for _ in range(3):
+            connections = [engine.connect() for _ in range(10)]
+            backends.append(
+                {c.execute(text("SELECT pg_backend_pid()")).scalar_one() for c in connections}
+            )
+            for connection in connections:
+                connection.close()
+        assert len(backends[0]) == 10
+        assert backends[0] == backends[1] == backends[2]
+    finally:
+        engine.dispose()
