@@ -537,9 +537,7 @@ class BatchWriter:
             if items:
                 bulk_insert(self.session, model, items)
         events.accounts_opened(self.session, opened)
-        if self.progress is not None and (
-            (done - len(rows)) // CHUNK != done // CHUNK or done == self.total
-        ):  # a CHUNK boundary was crossed
+        if self.progress is not None and _reports(done - len(rows), done, self.total):
             self.progress(done)
 
     def _build(
@@ -710,6 +708,12 @@ def _fail(
     )
 
 
+def _reports(before: int, after: int, total: int) -> bool:
+    """Whether progress from ``before`` to ``after`` rows crossed a :data:`CHUNK` boundary
+    or reached the end: when a job's counters are written."""
+    return before // CHUNK != after // CHUNK or after == total
+
+
 class _Refused(Exception):
     """Rolls a batch back when a row is invalid or a reference is in use."""
 
@@ -770,7 +774,7 @@ def run_job(
                     errors += found
                     valid += part
                     done = min(start + PART, len(rows))
-                    if start // CHUNK != done // CHUNK or done == len(rows):
+                    if _reports(start, done, len(rows)):
                         report(rows_validated=done)
                     errors += references.errors(reading, part)
                     if not errors:
