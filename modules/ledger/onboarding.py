@@ -38,6 +38,7 @@ from typing import Any
 
 from marshmallow import ValidationError
 from sqlalchemy import select, text, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from almacen.gateway.bulk import BackgroundWriter, bulk_insert
@@ -796,9 +797,29 @@ def run_job(
     except _Refused:
         errors.sort(key=lambda e: (e.row, e.field or ""))
         _fail(db, tenant_id, job_id, errors, rows_validated=len(rows))
+    except IntegrityError:
+        # A concurrent import committed some of these references after they were checked
+        # (this batch's write waited for its rows, then hit the unique key). Now that they
+        # are visible, the report names the rows as if they had been taken before.
+        taken = _report_against_committed(db, tenant_id, rows, today)
+        if not taken:
+            logger.exception("import job %s failed", job_id)
+            taken = [RowError(0, None, "internal error; see the server log")]
+        _fail(db, tenant_id, job_id, taken, rows_validated=len(rows))
     except Exception:
         logger.exception("import job %s failed", job_id)
         _fail(db, tenant_id, job_id, [RowError(0, None, "internal error; see the server log")])
+
+
+def _report_against_committed(
+    db: Database, tenant_id: str, rows: Sequence[Mapping[str, Any] | RowError], today: dt.date
+) -> list[RowError]:
+    """Every error of the batch, its references checked against what is committed now."""
+    valid, errors = validate_rows(rows, today=today)
+    with db.session(tenant_id=tenant_id) as session:
+        errors += references_in_use(session, valid)
+    errors.sort(key=lambda e: (e.row, e.field or ""))
+    return errors
 
 
 def get_job(session: Session, job_id: str) -> ImportJob:

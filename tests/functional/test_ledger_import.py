@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import threading
 import time
 import uuid
 from collections import Counter
@@ -14,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from almacen.gateway.app import gateway_of
 from tests.common.actors import TenantHandle
 from tests.common.ledger import BASE, journal, new_account, summary
 
@@ -238,6 +240,59 @@ def test_a_reference_in_use_in_a_later_part_writes_nothing(
     assert [(e["row"], e["field"]) for e in job["errors"]] == [(6, "debtor_external_ref")]
     assert len(tenant.get(f"{BASE}/debtors", params={"limit": 50}).json()["items"]) == 2
     assert len(tenant.get(f"{BASE}/accounts", params={"limit": 50}).json()["items"]) == 2
+
+
+@pytest.mark.postgres
+def test_two_imports_racing_for_the_same_references_name_the_rows_they_lost(
+    app: Any, tenant: TenantHandle, is_postgres: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The second job checks its references before the first commits, so its write waits on
+    the first's rows and then hits their unique keys: it still fails with a report naming each
+    row (not an internal error), and writes nothing."""
+    if not is_postgres:
+        pytest.skip("two batches writing at once need PostgreSQL")
+    from almacen.modules.ledger import onboarding
+
+    written, release = threading.Event(), threading.Event()
+    run_job, calls = onboarding.run_job, []
+
+    def first_holds_its_transaction(*args: Any, **kwargs: Any) -> None:
+        calls.append(args)
+        if len(calls) == 1:
+
+            def hold(*_: Any) -> None:
+                written.set()
+                assert release.wait(30)
+
+            kwargs["after_write"] = hold
+        run_job(*args, **kwargs)
+
+    monkeypatch.setattr(onboarding, "run_job", first_holds_its_transaction)
+    batch = rows(4)
+    later = {"Prefer": "respond-async"}
+    first = import_(tenant, "csv", as_csv(batch), headers=later).json()
+    assert written.wait(30)
+    second = import_(tenant, "csv", as_csv(batch), headers=later).json()
+    engine = gateway_of(app).db.engine
+    waiting = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+    deadline = time.monotonic() + 30
+    with engine.connect() as connection:
+        while not connection.exec_driver_sql(waiting).scalar():
+            assert time.monotonic() < deadline, "the second import never waited"
+            time.sleep(0.02)
+    release.set()
+
+    assert wait_for(tenant, first["id"])["status"] == "succeeded"
+    lost = wait_for(tenant, second["id"])
+    assert lost["status"] == "failed"
+    assert (lost["rows_validated"], lost["rows_imported"], lost["error_count"]) == (4, 0, 8)
+    assert lost["errors"] == [
+        {"row": n + 1, "field": field, "message": f"{batch[n][field]!r} is already in use"}
+        for n in range(4)
+        for field in ("account_external_ref", "debtor_external_ref")
+    ]
+    assert len(tenant.get(f"{BASE}/accounts").json()["items"]) == 4
+    assert len(tenant.get(f"{BASE}/debtors").json()["items"]) == 4
 
 
 def test_a_csv_without_the_required_columns_is_refused(tenant: TenantHandle) -> None:
