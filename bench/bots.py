@@ -29,29 +29,28 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
-from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 
-import gateway  # bench/gateway.py: the shared helpers
 from gateway import (
     HOST,
-    Server,
     WrkResult,
+    add_load_options,
+    bench_database,
+    drive,
     ensure_wrk,
     free_port,
-    open_gateway,
-    parse_wrk,
+    gateway_server,
+    lua_status_check,
     post_json,
     running,
     say,
     verdict,
     versions,
     wait_ready,
-    wrk_run,
 )
 
 BENCH_DB = "almacen_bench_bots"
@@ -61,7 +60,7 @@ QUESTION = "¿cuánto debo?"
 READY = "bots ready"
 
 # ``request`` picks the next conversation round-robin (each thread starting elsewhere),
-# ``response`` counts answers that are not 200, ``done`` sums them.
+# answers that are not 200 are counted (gateway.lua_status_check).
 LUA = """
 local conversations = {%(conversations)s}
 local threads = {}
@@ -75,7 +74,6 @@ end
 
 function init(args)
   counter = 0
-  not_200 = 0
 end
 
 function request()
@@ -85,19 +83,6 @@ function request()
     {["X-API-Key"] = key, ["Content-Type"] = "application/json"}, body)
 end
 
-function response(status, headers, body)
-  if status ~= 200 then
-    not_200 = not_200 + 1
-  end
-end
-
-function done(summary, latency, requests)
-  local total = 0
-  for _, thread in ipairs(threads) do
-    total = total + thread:get("not_200")
-  end
-  io.write(string.format("Not 200: %%d\\n", total))
-end
 """
 
 
@@ -128,11 +113,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     """Command-line options; the defaults are the benchmark of record."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--conversations", type=int, default=500, help="verified conversations")
-    parser.add_argument("--duration", type=int, default=15, help="seconds of load per run")
-    parser.add_argument("--warmup", type=int, default=3, help="seconds of unmeasured load")
     # One request in flight per worker: the latency of one turn, not of a queue of them.
-    parser.add_argument("--connections", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=2, help="wrk threads")
+    add_load_options(parser, connections=2)
     parser.add_argument("--seed", type=int, default=2026, help="synthetic portfolio seed")
     return parser.parse_args(argv)
 
@@ -213,16 +195,9 @@ def measure_http(
             "key": json.dumps(key),
             "body": json.dumps(json.dumps({"text": QUESTION})),
         }
+        + lua_status_check(200)
     )
-    config = str(files("almacen.gateway") / "gunicorn.conf.py")
-    server = Server(
-        "bots",
-        "gateway: gunicorn, 2 uvicorn workers, PG, Redis limits, JSON logs, installed plugins",
-        "almacen.gateway.asgi:app",
-        ["-c", config, "--workers", "2", "--max-requests", "0", "--timeout", "120"],
-        env=gateway.gateway_config(entrypoints=True),
-        authenticated=True,
-    )
+    server = gateway_server("bots", "--timeout", "120")
     port = free_port()
     log = workdir / "bots.log"
     base = f"http://{HOST}:{port}"
@@ -237,23 +212,9 @@ def measure_http(
             status, probe = post_json(port, key, path, {"text": QUESTION})
             if status != 200 or probe.get("turn", {}).get("intent") != "balance":
                 raise RuntimeError(f"probe turn: {status} {probe!r}")
-        say(f"turns: {args.warmup}s warm-up, {args.duration}s measured")
-        wrk_run(wrk, args, base + "/", args.warmup, script, "warmup")
-        output = wrk_run(wrk, args, base + "/", args.duration, script, "measured")
-        turns = parse_wrk(output)
-        failed = int(output.split("Not 200:")[1].split()[0]) if "Not 200:" in output else -1
-        if failed or turns.socket_errors:
-            raise RuntimeError(f"turns: {failed} answers not 200:\n{output}")
-        say(f"ledger reads: {args.warmup}s warm-up, {args.duration}s measured")
-        wrk_run(wrk, args, base + "/", args.warmup, ledger_script, "warmup")
-        reads = parse_wrk(wrk_run(wrk, args, base + "/", args.duration, ledger_script, "m"))
-        if reads.non_2xx or reads.socket_errors:
-            raise RuntimeError(f"ledger reads: {reads}")
-        say(f"healthz: {args.warmup}s warm-up, {args.duration}s measured")
-        wrk_run(wrk, args, base + "/v1/healthz", args.warmup, None, "")
-        healthz = parse_wrk(wrk_run(wrk, args, base + "/v1/healthz", args.duration, None, ""))
-        if healthz.non_2xx or healthz.socket_errors:
-            raise RuntimeError(f"healthz: {healthz}")
+        turns = drive(wrk, args, base + "/", "turns", script, status=200)
+        reads = drive(wrk, args, base + "/", "ledger reads", ledger_script)
+        healthz = drive(wrk, args, base + "/v1/healthz", "healthz")
         if process.poll() is not None:
             raise RuntimeError(f"server died under load:\n{log.read_text()}")
     return turns, reads, healthz
@@ -262,30 +223,15 @@ def measure_http(
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark and print the report."""
     args = parse_args(argv)
-    gateway.BENCH_DB = BENCH_DB  # gateway_config and drop_database read it
     wrk = ensure_wrk()
-    with tempfile.TemporaryDirectory(prefix="almacen-bench-bots-") as tmp:
-        try:
-            from almacen.gateway import migrate
-
-            say(f"creating and migrating database {BENCH_DB}")
-            gateway._admin_sql(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
-            gateway._admin_sql(f'CREATE DATABASE "{BENCH_DB}"')
-            bench = open_gateway()
-            try:
-                migrate.upgrade(bench.db.engine, bench.registry.modules.values())
-                key, conversations, accounts = make_tenant(
-                    bench, "bench-bots", size=args.conversations, seed=args.seed
-                )
-            finally:
-                bench.db.dispose()
-            turns, reads, healthz = measure_http(args, wrk, key, conversations, accounts, Path(tmp))
-        finally:
-            say(f"dropping database {BENCH_DB}")
-            try:
-                gateway.drop_database()
-            except Exception as exc:
-                say(f"could not drop {BENCH_DB}: {exc}")
+    with (
+        tempfile.TemporaryDirectory(prefix="almacen-bench-bots-") as tmp,
+        bench_database(BENCH_DB) as bench,
+    ):
+        key, conversations, accounts = make_tenant(
+            bench, "bench-bots", size=args.conversations, seed=args.seed
+        )
+        turns, reads, healthz = measure_http(args, wrk, key, conversations, accounts, Path(tmp))
 
     print("Versions")
     for line in versions(wrk):

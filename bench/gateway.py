@@ -142,6 +142,81 @@ def wrk_run(
     return done.stdout
 
 
+def add_load_options(parser: argparse.ArgumentParser, *, connections: int = 32) -> None:
+    """wrk's settings, named and defaulted alike in every HTTP benchmark."""
+    parser.add_argument("--duration", type=int, default=15, help="seconds of load per run")
+    parser.add_argument("--warmup", type=int, default=3, help="seconds of unmeasured load")
+    parser.add_argument("--connections", type=int, default=connections)
+    parser.add_argument("--threads", type=int, default=2, help="wrk threads")
+
+
+def lua_status_check(status: int) -> str:
+    """Lua ``response`` and ``done`` functions, appended to a script whose ``setup`` keeps
+    each thread in ``threads``: they count the answers whose status is not ``status`` (wrk
+    itself counts only those outside 2xx and 3xx) and print the sum for :func:`drive`."""
+    return f"""
+function response(status, headers, body)
+  if status ~= {status} then
+    unexpected = (unexpected or 0) + 1
+  end
+end
+
+function done(summary, latency, requests)
+  local total = 0
+  for _, thread in ipairs(threads) do
+    total = total + (thread:get("unexpected") or 0)
+  end
+  io.write(string.format("Not {status}: %d\\n", total))
+end
+"""
+
+
+def drive(
+    wrk: str,
+    args: argparse.Namespace,
+    url: str,
+    label: str,
+    script: Path | None = None,
+    *,
+    status: int | None = None,
+) -> WrkResult:
+    """A warm-up run, then the measured one (``script`` gets ``warmup``, then ``measured``).
+
+    :param status: the status every answer must have, counted by :func:`lua_status_check`
+        in ``script``; without it, any 2xx will do.
+    :raises RuntimeError: when an answer was not as expected or a socket failed.
+    """
+    say(f"{label}: {args.warmup}s warm-up, {args.duration}s measured")
+    wrk_run(wrk, args, url, args.warmup, script, "warmup")
+    output = wrk_run(wrk, args, url, args.duration, script, "measured")
+    result = parse_wrk(output)
+    wrong = result.non_2xx
+    if status is not None:
+        counted = re.search(rf"^Not {status}: (\d+)$", output, re.MULTILINE)
+        wrong = int(counted.group(1)) if counted else -1
+    if wrong or result.socket_errors:
+        expected = status or "2xx"
+        raise RuntimeError(
+            f"{label}: {wrong} answers not {expected}, {result.socket_errors} socket "
+            f"errors:\n{output}"
+        )
+    return result
+
+
+def gateway_server(name: str, *options: str) -> Server:
+    """The gateway as deployed, for a module's benchmark: gunicorn with 2 uvicorn workers,
+    every installed plugin, the bench database, rate limits in Redis, JSON logs."""
+    config = str(files("almacen.gateway") / "gunicorn.conf.py")
+    return Server(
+        name,
+        "gateway: gunicorn, 2 uvicorn workers, PG, Redis limits, JSON logs, installed plugins",
+        "almacen.gateway.asgi:app",
+        ["-c", config, "--workers", "2", "--max-requests", "0", *options],
+        env=gateway_config(entrypoints=True),
+        authenticated=True,
+    )
+
+
 def post_json(
     port: int, key: str, path: str, body: object, timeout: float = 120
 ) -> tuple[int, Any]:
@@ -368,6 +443,35 @@ def create_database(*, entrypoints: bool = False) -> str:
 def drop_database() -> None:
     """Drop the bench database (connections of dead workers included)."""
     _admin_sql(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
+
+
+@contextlib.contextmanager
+def bench_database(name: str) -> Iterator[Any]:
+    """A new PostgreSQL database ``name`` for a module's benchmark, migrated, and the
+    gateway opened on it (:func:`open_gateway`); dropped at the end, whatever happened.
+
+    The servers started meanwhile read its name through :func:`gateway_config`.
+    """
+    from almacen.gateway import migrate
+
+    global BENCH_DB
+    BENCH_DB = name
+    try:
+        say(f"creating and migrating database {name}")
+        drop_database()
+        _admin_sql(f'CREATE DATABASE "{name}"')
+        bench = open_gateway()
+        try:
+            migrate.upgrade(bench.db.engine, bench.registry.modules.values())
+            yield bench
+        finally:
+            bench.db.dispose()
+    finally:
+        say(f"dropping database {name}")
+        try:
+            drop_database()
+        except Exception as exc:
+            say(f"could not drop {name}: {exc}")
 
 
 # -- servers -------------------------------------------------------------------------------
@@ -710,10 +814,7 @@ def report(
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     """Command-line options; the defaults are the benchmark of record."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--duration", type=int, default=15, help="seconds of load per run")
-    parser.add_argument("--warmup", type=int, default=3, help="seconds of unmeasured load")
-    parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--threads", type=int, default=2, help="wrk threads")
+    add_load_options(parser)
     parser.add_argument(
         "--rounds", type=int, default=2, help="runs per server, interleaved; the median is reported"
     )

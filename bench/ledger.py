@@ -23,26 +23,25 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
-from importlib.resources import files
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import gateway  # bench/gateway.py: the shared helpers
 from gateway import (
     HOST,
-    Server,
     WrkResult,
+    add_load_options,
+    bench_database,
+    drive,
     ensure_wrk,
     free_port,
-    open_gateway,
-    parse_wrk,
+    gateway_server,
+    lua_status_check,
     running,
     say,
     verdict,
     versions,
     wait_ready,
-    wrk_run,
 )
 
 BENCH_DB = "almacen_bench_ledger"
@@ -53,7 +52,7 @@ AGING_GOAL_ACCOUNTS = 100_000
 
 # One Lua state per wrk thread: ``setup`` numbers the threads, ``init`` reads the run tag,
 # ``request`` makes a unique external_id and picks the next account round-robin (each thread
-# starting elsewhere), ``response`` counts answers that are not 201, ``done`` sums them.
+# starting elsewhere); answers that are not 201 are counted (gateway.lua_status_check).
 LUA = """
 local accounts = {%(accounts)s}
 local threads = {}
@@ -68,7 +67,6 @@ end
 function init(args)
   tag = args[1] or "run"
   counter = 0
-  not_201 = 0
 end
 
 function request()
@@ -81,20 +79,6 @@ function request()
   return wrk.format("POST", "/v1/ledger/accounts/" .. account .. "/payments",
     {["X-API-Key"] = key, ["Content-Type"] = "application/json"}, body)
 end
-
-function response(status, headers, body)
-  if status ~= 201 then
-    not_201 = not_201 + 1
-  end
-end
-
-function done(summary, latency, requests)
-  local total = 0
-  for _, thread in ipairs(threads) do
-    total = total + thread:get("not_201")
-  end
-  io.write(string.format("Not 201: %%d\\n", total))
-end
 """
 
 
@@ -105,10 +89,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--http-accounts", type=int, default=200, help="accounts the payments spread over"
     )
-    parser.add_argument("--duration", type=int, default=15, help="seconds of load per run")
-    parser.add_argument("--warmup", type=int, default=3, help="seconds of unmeasured load")
-    parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--threads", type=int, default=2, help="wrk threads")
+    add_load_options(parser)
     parser.add_argument("--seed", type=int, default=2026, help="synthetic portfolio seed")
     parser.add_argument("--skip-http", action="store_true", help="only the aging part")
     parser.add_argument("--skip-aging", action="store_true", help="only the HTTP part")
@@ -186,7 +167,7 @@ def post_one(port: int, key: str, account_id: str, today: str) -> int:
 
 def measure_http(
     args: argparse.Namespace, wrk: str, key: str, account_ids: list[str], workdir: Path
-) -> tuple[WrkResult, WrkResult, int]:
+) -> tuple[WrkResult, WrkResult]:
     """Payments/s and /healthz req/s, same server, same wrk settings."""
     from almacen.modules.ledger.accounts import today
 
@@ -199,16 +180,9 @@ def measure_http(
             "key": json.dumps(key),
             "today": json.dumps(day),
         }
+        + lua_status_check(201)
     )
-    config = str(files("almacen.gateway") / "gunicorn.conf.py")
-    server = Server(
-        "ledger",
-        "gateway: gunicorn, 2 uvicorn workers, PG, Redis limits, JSON logs, installed plugins",
-        "almacen.gateway.asgi:app",
-        ["-c", config, "--workers", "2", "--max-requests", "0"],
-        env=gateway.gateway_config(entrypoints=True),
-        authenticated=True,
-    )
+    server = gateway_server("ledger")
     port = free_port()
     log = workdir / "ledger.log"
     base = f"http://{HOST}:{port}"
@@ -216,21 +190,11 @@ def measure_http(
     with running(server, port, log) as process:
         wait_ready(process, port, log)
         post_one(port, key, account_ids[0], day)
-        say(f"payments: {args.warmup}s warm-up, {args.duration}s measured")
-        wrk_run(wrk, args, base + "/", args.warmup, script, "warmup")
-        output = wrk_run(wrk, args, base + "/", args.duration, script, "measured")
-        payments = parse_wrk(output)
-        failed = int(output.split("Not 201:")[1].split()[0]) if "Not 201:" in output else -1
-        if failed or payments.socket_errors:
-            raise RuntimeError(f"payments: {failed} answers not 201:\n{output}")
-        say(f"healthz: {args.warmup}s warm-up, {args.duration}s measured")
-        wrk_run(wrk, args, base + "/v1/healthz", args.warmup, None, "")
-        healthz = parse_wrk(wrk_run(wrk, args, base + "/v1/healthz", args.duration, None, ""))
-        if healthz.non_2xx or healthz.socket_errors:
-            raise RuntimeError(f"healthz: {healthz}")
+        payments = drive(wrk, args, base + "/", "payments", script, status=201)
+        healthz = drive(wrk, args, base + "/v1/healthz", "healthz")
         if process.poll() is not None:
             raise RuntimeError(f"server died under load:\n{log.read_text()}")
-    return payments, healthz, failed
+    return payments, healthz
 
 
 # -- aging ---------------------------------------------------------------------------------
@@ -268,43 +232,28 @@ def measure_aging(bench, args: argparse.Namespace) -> tuple[float, float, float,
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark and print the report."""
     args = parse_args(argv)
-    gateway.BENCH_DB = BENCH_DB  # gateway_config and drop_database read it
     wrk = ensure_wrk()
-    http: tuple[WrkResult, WrkResult, int] | None = None
+    http: tuple[WrkResult, WrkResult] | None = None
     aging: tuple[float, float, float, str] | None = None
     http_import_s = 0.0
-    with tempfile.TemporaryDirectory(prefix="almacen-bench-ledger-") as tmp:
-        try:
-            from almacen.gateway import migrate
-
-            say(f"creating and migrating database {BENCH_DB}")
-            gateway._admin_sql(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
-            gateway._admin_sql(f'CREATE DATABASE "{BENCH_DB}"')
-            bench = open_gateway()
-            try:
-                migrate.upgrade(bench.db.engine, bench.registry.modules.values())
-                if not args.skip_http:
-                    tenant_id, key, http_import_s = make_tenant(
-                        bench, "bench-http", size=args.http_accounts, seed=args.seed, key=True
-                    )
-                    account_ids = open_account_ids(bench, tenant_id)
-                    http = measure_http(args, wrk, key, account_ids, Path(tmp))
-                if not args.skip_aging:
-                    aging = measure_aging(bench, args)
-            finally:
-                bench.db.dispose()
-        finally:
-            say(f"dropping database {BENCH_DB}")
-            try:
-                gateway.drop_database()
-            except Exception as exc:
-                say(f"could not drop {BENCH_DB}: {exc}")
+    with (
+        tempfile.TemporaryDirectory(prefix="almacen-bench-ledger-") as tmp,
+        bench_database(BENCH_DB) as bench,
+    ):
+        if not args.skip_http:
+            tenant_id, key, http_import_s = make_tenant(
+                bench, "bench-http", size=args.http_accounts, seed=args.seed, key=True
+            )
+            account_ids = open_account_ids(bench, tenant_id)
+            http = measure_http(args, wrk, key, account_ids, Path(tmp))
+        if not args.skip_aging:
+            aging = measure_aging(bench, args)
 
     print("Versions")
     for line in versions(wrk):
         print(f"  {line}")
     if http is not None:
-        payments, healthz, _ = http
+        payments, healthz = http
         share = payments.requests_per_s / healthz.requests_per_s
         print(
             f"\nHTTP: gunicorn + 2 uvicorn workers on {HOST}, wrk -t{args.threads} "

@@ -38,7 +38,6 @@ import tempfile
 import threading
 import time
 from collections.abc import Sequence
-from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -47,16 +46,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import gateway  # bench/gateway.py: the shared helpers
 from gateway import (
     HOST,
-    Server,
     WrkResult,
+    add_load_options,
+    bench_database,
+    drive,
     ensure_wrk,
     free_port,
-    open_gateway,
-    parse_wrk,
+    gateway_server,
+    lua_status_check,
     running,
     say,
     verdict,
-    wrk_run,
 )
 
 BENCH_DB = "almacen_bench_notifications"
@@ -76,21 +76,6 @@ local threads = {}
 function setup(thread)
   table.insert(threads, thread)
 end
-function init(args)
-  not_200 = 0
-end
-function response(status, headers, body)
-  if status ~= 200 then
-    not_200 = not_200 + 1
-  end
-end
-function done(summary, latency, requests)
-  local total = 0
-  for _, thread in ipairs(threads) do
-    total = total + thread:get("not_200")
-  end
-  io.write(string.format("Not 200: %%d\\n", total))
-end
 """
 
 
@@ -99,10 +84,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=4000, help="messages sent over SMTP")
     parser.add_argument("--workers", type=int, default=2, help="worker processes")
-    parser.add_argument("--duration", type=int, default=15, help="seconds of load per run")
-    parser.add_argument("--warmup", type=int, default=3, help="seconds of unmeasured load")
-    parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--threads", type=int, default=2, help="wrk threads")
+    add_load_options(parser)
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds to deliver")
     parser.add_argument("--skip-http", action="store_true", help="only the SMTP part")
     parser.add_argument("--skip-smtp", action="store_true", help="only the HTTP part")
@@ -187,16 +169,9 @@ def measure_http(
 ) -> tuple[WrkResult, WrkResult, dict[str, Any]]:
     """contact-check req/s and /healthz req/s, same server, same wrk settings."""
     script = workdir / "contact_check.lua"
-    script.write_text(LUA % {"key": json.dumps(key), "body": json.dumps(json.dumps(CHECK_BODY))})
-    config = str(files("almacen.gateway") / "gunicorn.conf.py")
-    server = Server(
-        "notifications",
-        "gateway: gunicorn, 2 uvicorn workers, PG, Redis limits, JSON logs, installed plugins",
-        "almacen.gateway.asgi:app",
-        ["-c", config, "--workers", "2", "--max-requests", "0"],
-        env=gateway.gateway_config(entrypoints=True),
-        authenticated=True,
-    )
+    body = json.dumps(json.dumps(CHECK_BODY))
+    script.write_text(LUA % {"key": json.dumps(key), "body": body} + lua_status_check(200))
+    server = gateway_server("notifications")
     port = free_port()
     log = workdir / "notifications.log"
     base = f"http://{HOST}:{port}"
@@ -204,18 +179,9 @@ def measure_http(
     with running(server, port, log) as process:
         wait_ready(process, port, key, log)
         decision = probe(port, key)
-        say(f"contact-check: {args.warmup}s warm-up, {args.duration}s measured")
-        wrk_run(wrk, args, base + "/v1/notifications/contact-check", args.warmup, script)
-        output = wrk_run(wrk, args, base + "/v1/notifications/contact-check", args.duration, script)
-        checks = parse_wrk(output)
-        failed = int(output.split("Not 200:")[1].split()[0]) if "Not 200:" in output else -1
-        if failed or checks.socket_errors:
-            raise RuntimeError(f"contact-check: {failed} answers not 200:\n{output}")
-        say(f"healthz: {args.warmup}s warm-up, {args.duration}s measured")
-        wrk_run(wrk, args, base + "/v1/healthz", args.warmup, None)
-        healthz = parse_wrk(wrk_run(wrk, args, base + "/v1/healthz", args.duration, None))
-        if healthz.non_2xx or healthz.socket_errors:
-            raise RuntimeError(f"healthz: {healthz}")
+        url = base + "/v1/notifications/contact-check"
+        checks = drive(wrk, args, url, "contact-check", script, status=200)
+        healthz = drive(wrk, args, base + "/v1/healthz", "healthz")
         if process.poll() is not None:
             raise RuntimeError(f"server died under load:\n{log.read_text()}")
     return checks, healthz, decision
@@ -402,33 +368,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark and print the report."""
     args = parse_args(argv)
     CHECK_BODY["time_zone"] = zone_at(13)  # inside the allowed hours: the whole check runs
-    gateway.BENCH_DB = BENCH_DB  # gateway_config and drop_database read it
     wrk = ensure_wrk() if not args.skip_http else ""
     http: tuple[WrkResult, WrkResult, dict[str, Any]] | None = None
     smtp: tuple[float, float] | None = None
-    with tempfile.TemporaryDirectory(prefix="almacen-bench-notifications-") as tmp:
-        try:
-            from almacen.gateway import migrate
-
-            say(f"creating and migrating database {BENCH_DB}")
-            gateway._admin_sql(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
-            gateway._admin_sql(f'CREATE DATABASE "{BENCH_DB}"')
-            bench = open_gateway()
-            try:
-                migrate.upgrade(bench.db.engine, bench.registry.modules.values())
-                tenant_id, key = make_tenant(bench)
-                if not args.skip_http:
-                    http = measure_http(args, wrk, key, Path(tmp))
-                if not args.skip_smtp:
-                    smtp = measure_smtp(bench, args, tenant_id)
-            finally:
-                bench.db.dispose()
-        finally:
-            say(f"dropping database {BENCH_DB}")
-            try:
-                gateway.drop_database()
-            except Exception as exc:
-                say(f"could not drop {BENCH_DB}: {exc}")
+    with (
+        tempfile.TemporaryDirectory(prefix="almacen-bench-notifications-") as tmp,
+        bench_database(BENCH_DB) as bench,
+    ):
+        tenant_id, key = make_tenant(bench)
+        if not args.skip_http:
+            http = measure_http(args, wrk, key, Path(tmp))
+        if not args.skip_smtp:
+            smtp = measure_smtp(bench, args, tenant_id)
 
     print("Versions")
     for line in gateway.versions(wrk) if wrk else []:

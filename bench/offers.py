@@ -31,7 +31,6 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
-from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -39,22 +38,22 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from ledger import open_account_ids
 
-import gateway  # bench/gateway.py: the shared helpers
 from gateway import (
     HOST,
-    Server,
     WrkResult,
+    add_load_options,
+    bench_database,
+    drive,
     ensure_wrk,
     free_port,
-    open_gateway,
-    parse_wrk,
+    gateway_server,
+    lua_status_check,
     post_json,
     running,
     say,
     verdict,
     versions,
     wait_ready,
-    wrk_run,
 )
 
 BENCH_DB = "almacen_bench_offers"
@@ -106,7 +105,6 @@ end
 
 function init(args)
   counter = 0
-  not_200 = 0
 end
 
 function request()
@@ -117,19 +115,6 @@ function request()
     '{"account_id":"' .. account .. '"}')
 end
 
-function response(status, headers, body)
-  if status ~= 200 then
-    not_200 = not_200 + 1
-  end
-end
-
-function done(summary, latency, requests)
-  local total = 0
-  for _, thread in ipairs(threads) do
-    total = total + thread:get("not_200")
-  end
-  io.write(string.format("Not 200: %%d\\n", total))
-end
 """
 
 
@@ -138,10 +123,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--accounts", type=int, default=10_000, help="accounts in the batch")
     parser.add_argument("--http-accounts", type=int, default=200, help="accounts menus cycle")
-    parser.add_argument("--duration", type=int, default=15, help="seconds of load per run")
-    parser.add_argument("--warmup", type=int, default=3, help="seconds of unmeasured load")
-    parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--threads", type=int, default=2, help="wrk threads")
+    add_load_options(parser)
     parser.add_argument("--seed", type=int, default=2026, help="synthetic portfolio seed")
     parser.add_argument("--skip-http", action="store_true", help="only the in-process batch")
     parser.add_argument("--skip-batch", action="store_true", help="only the HTTP part")
@@ -201,16 +183,9 @@ def measure_http(
             "accounts": ", ".join(json.dumps(value) for value in account_ids),
             "key": json.dumps(key),
         }
+        + lua_status_check(200)
     )
-    config = str(files("almacen.gateway") / "gunicorn.conf.py")
-    server = Server(
-        "offers",
-        "gateway: gunicorn, 2 uvicorn workers, PG, Redis limits, JSON logs, installed plugins",
-        "almacen.gateway.asgi:app",
-        ["-c", config, "--workers", "2", "--max-requests", "0", "--timeout", "120"],
-        env=gateway.gateway_config(entrypoints=True),
-        authenticated=True,
-    )
+    server = gateway_server("offers", "--timeout", "120")
     port = free_port()
     log = workdir / "offers.log"
     base = f"http://{HOST}:{port}"
@@ -220,18 +195,8 @@ def measure_http(
         status, probe = post_json(port, key, "/v1/offers/menu", {"account_id": account_ids[0]})
         if status != 200 or not probe.get("offers"):
             raise RuntimeError(f"probe menu: {status} {probe!r}")
-        say(f"menus: {args.warmup}s warm-up, {args.duration}s measured")
-        wrk_run(wrk, args, base + "/", args.warmup, script, "warmup")
-        output = wrk_run(wrk, args, base + "/", args.duration, script, "measured")
-        menus = parse_wrk(output)
-        failed = int(output.split("Not 200:")[1].split()[0]) if "Not 200:" in output else -1
-        if failed or menus.socket_errors:
-            raise RuntimeError(f"menus: {failed} answers not 200:\n{output}")
-        say(f"healthz: {args.warmup}s warm-up, {args.duration}s measured")
-        wrk_run(wrk, args, base + "/v1/healthz", args.warmup, None, "")
-        healthz = parse_wrk(wrk_run(wrk, args, base + "/v1/healthz", args.duration, None, ""))
-        if healthz.non_2xx or healthz.socket_errors:
-            raise RuntimeError(f"healthz: {healthz}")
+        menus = drive(wrk, args, base + "/", "menus", script, status=200)
+        healthz = drive(wrk, args, base + "/v1/healthz", "healthz")
         say(f"batch job through HTTP: {args.accounts:,} accounts")
         started = time.perf_counter()
         size = 10 if args.skip_batch else args.accounts
@@ -322,49 +287,34 @@ def measure_batch(  # type: ignore[no-untyped-def]
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark and print the report."""
     args = parse_args(argv)
-    gateway.BENCH_DB = BENCH_DB  # gateway_config and drop_database read it
     wrk = ensure_wrk() if not args.skip_http else ""
     http: tuple[WrkResult, WrkResult, float, int] | None = None
     batch: tuple[float, float, int, int, int] | None = None
     scored: tuple[float, float, int, int, int] | None = None
-    with tempfile.TemporaryDirectory(prefix="almacen-bench-offers-") as tmp:
-        try:
-            from almacen.gateway import migrate
-
-            say(f"creating and migrating database {BENCH_DB}")
-            gateway._admin_sql(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
-            gateway._admin_sql(f'CREATE DATABASE "{BENCH_DB}"')
-            bench = open_gateway()
-            try:
-                migrate.upgrade(bench.db.engine, bench.registry.modules.values())
-                batch_size = 10 if args.skip_batch else args.accounts
-                batch_id, batch_key, _ = make_tenant(
-                    bench, "bench-offers-batch", size=batch_size, seed=args.seed
-                )
-                if not args.skip_http:
-                    http_id, key, _ = make_tenant(
-                        bench, "bench-offers-http", size=args.http_accounts, seed=args.seed
-                    )
-                # Statistics, as autovacuum would have them: right after a bulk load the
-                # planner guesses a tenant owns a few rows and scans its tenant_id index
-                # (hundreds of thousands of postings) for one account's balance.
-                analyze(bench)
-                if not args.skip_http:
-                    account_ids = open_account_ids(bench, http_id)
-                    http = measure_http(args, wrk, key, account_ids, batch_key, Path(tmp))
-                if not args.skip_batch:
-                    batch = measure_batch(bench, batch_id, args.accounts)
-                    scored = measure_batch(
-                        bench, batch_id, args.accounts, scoring=True, rules=args.segment_rules
-                    )
-            finally:
-                bench.db.dispose()
-        finally:
-            say(f"dropping database {BENCH_DB}")
-            try:
-                gateway.drop_database()
-            except Exception as exc:
-                say(f"could not drop {BENCH_DB}: {exc}")
+    with (
+        tempfile.TemporaryDirectory(prefix="almacen-bench-offers-") as tmp,
+        bench_database(BENCH_DB) as bench,
+    ):
+        batch_size = 10 if args.skip_batch else args.accounts
+        batch_id, batch_key, _ = make_tenant(
+            bench, "bench-offers-batch", size=batch_size, seed=args.seed
+        )
+        if not args.skip_http:
+            http_id, key, _ = make_tenant(
+                bench, "bench-offers-http", size=args.http_accounts, seed=args.seed
+            )
+        # Statistics, as autovacuum would have them: right after a bulk load the planner
+        # guesses a tenant owns a few rows and scans its tenant_id index (hundreds of
+        # thousands of postings) for one account's balance.
+        analyze(bench)
+        if not args.skip_http:
+            account_ids = open_account_ids(bench, http_id)
+            http = measure_http(args, wrk, key, account_ids, batch_key, Path(tmp))
+        if not args.skip_batch:
+            batch = measure_batch(bench, batch_id, args.accounts)
+            scored = measure_batch(
+                bench, batch_id, args.accounts, scoring=True, rules=args.segment_rules
+            )
 
     print("Versions")
     for line in versions(wrk or "wrk"):

@@ -27,7 +27,6 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
-from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -35,8 +34,16 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import gateway  # bench/gateway.py: the shared helpers
-from gateway import HOST, Server, free_port, running, say, wait_ready
+from gateway import (
+    HOST,
+    bench_database,
+    free_port,
+    gateway_server,
+    running,
+    say,
+    verdict,
+    wait_ready,
+)
 
 BENCH_DB = "almacen_bench_scoring"
 ROWS_GOAL = 50_000.0
@@ -162,18 +169,6 @@ def measure_in_process(args: argparse.Namespace) -> tuple[float, float, float]:
     return statistics.median(full), statistics.median(arrays), statistics.median(plain)
 
 
-def open_gateway():  # type: ignore[no-untyped-def]
-    """The gateway (all installed plugins) on the bench database, as the server sees it."""
-    from almacen.gateway import create_app
-    from almacen.gateway.app import gateway_of
-
-    config = {
-        name.removeprefix("ALMACEN_").lower(): value
-        for name, value in gateway.gateway_config(entrypoints=True).items()
-    }
-    return gateway_of(create_app(config))
-
-
 def make_tenant(bench) -> tuple[str, str]:  # type: ignore[no-untyped-def]
     """A tenant subscribed to scoring with the scorecard as its risk champion; its key."""
     from almacen.gateway.tenancy import service
@@ -222,15 +217,7 @@ def measure_http(args: argparse.Namespace, key: str, workdir: Path) -> tuple[flo
             "records": [{"features": f} for f in records(args.http_rows, args.seed)],
         }
     ).encode()
-    config = str(files("almacen.gateway") / "gunicorn.conf.py")
-    server = Server(
-        "scoring",
-        "gateway: gunicorn, 2 uvicorn workers, PG, Redis limits, JSON logs, installed plugins",
-        "almacen.gateway.asgi:app",
-        ["-c", config, "--workers", "2", "--max-requests", "0"],
-        env=gateway.gateway_config(entrypoints=True),
-        authenticated=True,
-    )
+    server = gateway_server("scoring")
     port = free_port()
     log = workdir / "scoring.log"
     say(f"starting {server.description} on {HOST}:{port}")
@@ -262,10 +249,6 @@ def measure_training() -> str | None:
     return str(module.measure_training())
 
 
-def verdict(held: bool) -> str:
-    return "met" if held else "NOT met"
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark and print the report."""
     args = parse_args(argv)
@@ -273,27 +256,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     full, arrays, plain = measure_in_process(args)
     http: tuple[float, float] | None = None
     if not args.skip_http:
-        gateway.BENCH_DB = BENCH_DB
-        with tempfile.TemporaryDirectory(prefix="almacen-bench-scoring-") as tmp:
-            try:
-                from almacen.gateway import migrate
-
-                say(f"creating and migrating database {BENCH_DB}")
-                gateway._admin_sql(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
-                gateway._admin_sql(f'CREATE DATABASE "{BENCH_DB}"')
-                bench = open_gateway()
-                try:
-                    migrate.upgrade(bench.db.engine, bench.registry.modules.values())
-                    _, key = make_tenant(bench)
-                    http = measure_http(args, key, Path(tmp))
-                finally:
-                    bench.db.dispose()
-            finally:
-                say(f"dropping database {BENCH_DB}")
-                try:
-                    gateway.drop_database()
-                except Exception as exc:
-                    say(f"could not drop {BENCH_DB}: {exc}")
+        with (
+            tempfile.TemporaryDirectory(prefix="almacen-bench-scoring-") as tmp,
+            bench_database(BENCH_DB) as bench,
+        ):
+            _, key = make_tenant(bench)
+            http = measure_http(args, key, Path(tmp))
     training = measure_training()
 
     print(f"\nIn process: {args.rows:,} records x 10 characteristics (rows/s, median)")
