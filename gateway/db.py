@@ -30,7 +30,7 @@ from sqlalchemy import (
     event,
 )
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.orm import (
     DeclarativeBase,
     Mapped,
@@ -50,6 +50,7 @@ __all__ = [
     "ExactDecimal",
     "TenantScoped",
     "UnscopedQueryError",
+    "aborted_for_concurrency",
     "new_id",
     "utcnow",
 ]
@@ -73,6 +74,20 @@ class Base(DeclarativeBase):
 def new_id() -> str:
     """A random identifier for a new row (32 hex digits)."""
     return uuid.uuid4().hex
+
+
+#: SQLSTATEs with which PostgreSQL aborts a transaction for the sake of a concurrent one
+#: (``serialization_failure``, ``deadlock_detected``); running it again is the remedy.
+_ABORTED_FOR_CONCURRENCY = frozenset({"40001", "40P01"})
+
+
+def aborted_for_concurrency(exc: BaseException) -> bool:
+    """Whether the database rolled back a transaction because of a concurrent one, so that
+    running the same work again in a new transaction may succeed."""
+    return (
+        isinstance(exc, DBAPIError)
+        and getattr(exc.orig, "sqlstate", None) in _ABORTED_FOR_CONCURRENCY
+    )
 
 
 def utcnow() -> dt.datetime:

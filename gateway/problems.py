@@ -17,6 +17,7 @@ from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException
 
+from .db import aborted_for_concurrency
 from .errors import PROBLEM_BASE, AlmacenError
 from .markers import hookimpl
 from .requestcontext import current_request_id
@@ -128,6 +129,14 @@ def _database_error(request: ConnexionRequest, exc: Exception) -> ConnexionRespo
             503,
             detail="The database is busy with another write; retry shortly.",
             headers={"Retry-After": "5"},
+        )
+    if aborted_for_concurrency(exc):
+        # Still aborted after the handler's attempts (state.run_handler); nothing was written.
+        logger.warning("transaction aborted for a concurrent one: %s", exc)
+        return problem_response(
+            503,
+            detail="The request collided with concurrent ones and was not applied; retry it.",
+            headers={"Retry-After": "1"},
         )
     return _unexpected(request, exc)
 

@@ -4,7 +4,8 @@ connexion 3.3 pools the content types of *all* of an operation's responses and t
 tell which one a handler returned (every operation here documents ``application/json`` for
 success and ``application/problem+json`` for errors; a limitation connexion notes itself in
 ``operations/openapi.py``). Handlers stay plain: this resolver wraps each one so that a
-dict or list it returns is declared ``application/json``.
+dict or list it returns is declared ``application/json``, and so that a transaction the
+database aborted for a concurrent one is run again (:func:`~.state.run_handler`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from collections.abc import Callable
 from typing import Any
 
 from connexion.resolver import RelativeResolver
+
+from .state import run_handler
 
 __all__ = ["HandlerResolver"]
 
@@ -48,6 +51,6 @@ class HandlerResolver(RelativeResolver):
 
         @functools.wraps(handler)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            return _declare_json(handler(*args, **kwargs))
+            return _declare_json(run_handler(handler, *args, **kwargs))
 
         return wrapper

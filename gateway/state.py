@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import random
+import time
+from collections.abc import Callable
 from typing import Any
 
 import flask
@@ -11,7 +14,7 @@ from connexion.context import operation as connexion_operation
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .db import Database
+from .db import Database, aborted_for_concurrency
 from .errors import AuthenticationError, NotFoundError
 from .events.dispatcher import Dispatcher, InProcessDelivery
 from .plugins import PluginRegistry
@@ -27,10 +30,15 @@ __all__ = [
     "current_principal",
     "public_tenant_session",
     "request_session",
+    "run_handler",
     "visible_modules",
 ]
 
 EXTENSION = "almacen"
+
+#: How many times a handler runs when the database aborts its transaction for a concurrent
+#: one (a deadlock victim, a serialisation failure) before the client gets a 503.
+HANDLER_ATTEMPTS = 3
 
 
 @dataclasses.dataclass
@@ -104,6 +112,27 @@ def request_session(*, tenant_id: str | None = None) -> Session:
         session.begin()
         sessions[tenant_id] = session
     return session
+
+
+def run_handler(handler: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Call an operation's handler; when PostgreSQL aborts the request's transaction for a
+    concurrent one, roll it back and call the handler again, up to :data:`HANDLER_ATTEMPTS`.
+
+    The aborted transaction wrote nothing, so a second run is the same request on fresh
+    data (handlers do not change their arguments). Rows are locked in a sorted order, which
+    makes deadlocks rare; this is for the ones left, and for serialisable transactions.
+    """
+    for attempt in range(1, HANDLER_ATTEMPTS + 1):
+        try:
+            return handler(*args, **kwargs)
+        except Exception as exc:
+            if attempt == HANDLER_ATTEMPTS or not aborted_for_concurrency(exc):
+                raise
+        _close(None)
+        # Jittered, growing pauses, so that the transactions that collided do not collide
+        # again in step.
+        time.sleep(random.uniform(0, 0.005 * 2**attempt))  # noqa: S311 - not a secret
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _commit(response: flask.Response) -> flask.Response:
