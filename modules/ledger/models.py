@@ -184,6 +184,8 @@ class Account(TenantScoped, Base):
     #: The day it stopped being open (settled or charged off): queries as of an earlier day
     #: still count it as open.
     closed_on: Mapped[dt.date | None] = mapped_column(Date, default=None)
+    #: When it was settled: every entry closing it wrote was posted since (see plans.reopen).
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), default=None)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     instalments: Mapped[list[Instalment]] = relationship(

@@ -353,5 +353,11 @@ def reverse_payment(
         raise ConflictError(str(exc)) from None
     payment.reversal_entry_id = reversal.id
     session.flush()
+    # What the payment took off instalments a plan has replaced since goes to the plan's.
+    plans.to_active_schedule(session, account, reversal.postings, day=effective_on)
+    if account.status == "settled" and any(
+        amount > 0 for amount in journal.receivable(journal.balances(session, account.id)).values()
+    ):
+        plans.reopen(session, account, closed_by=entry)
     events.payment_reversed(session, payment)
     return view_of(session, [payment])[0]

@@ -77,7 +77,9 @@ __all__ = [
     "install_plan",
     "list_plans",
     "open_dispute",
+    "reopen",
     "resolve_dispute",
+    "to_active_schedule",
 ]
 
 DISPUTE_OUTCOMES = ("upheld", "rejected")
@@ -188,6 +190,7 @@ def pay_off(session: Session, account: Account, *, day: dt.date, credit: Decimal
     Interest not yet due is cancelled (reversed on its own date, as a plan does), so the
     balance stays at zero after ``day``; the account is ``settled`` and announced.
     """
+    account.closed_at = utcnow()  # before the entries it writes are posted
     ids = [i.id for i in _active_instalments(session, account)]
     cancel_future_interest(session, account, ids, after=day)
     account.status = "settled"
@@ -614,8 +617,13 @@ def _completion_day(session: Session, plan: Plan, *, until: dt.date) -> dt.date 
     return None
 
 
+def _forgiven_memo(plan: Plan) -> str:
+    return f"settlement {plan.id}: the rest forgiven"
+
+
 def _forgive_rest(session: Session, account: Account, plan: Plan, *, day: dt.date) -> None:
     """Write off everything still owed (a ``discount``) and mark the account settled."""
+    account.closed_at = utcnow()  # before the entries it writes are posted
     ids = [i.id for i in _active_instalments(session, account)]
     cancel_future_interest(session, account, ids, after=day)
     owed = _owed(session, ids)
@@ -634,12 +642,104 @@ def _forgive_rest(session: Session, account: Account, plan: Plan, *, day: dt.dat
             kind="discount",
             effective_on=day,
             legs=legs,
-            memo=f"settlement {plan.id}: the rest forgiven",
+            memo=_forgiven_memo(plan),
         )
     plan.terms = {**plan.terms, "forgiven": _text(forgiven, account.currency)}
     account.status = "settled"
     account.closed_on = day
     events.account_settled(session, account, settled_on=day, credit=Decimal(0))
+
+
+def reopen(session: Session, account: Account, *, closed_by: JournalEntry) -> None:
+    """Open again a ``settled`` account that owes something again because a payment,
+    ``closed_by`` or an earlier one, was reversed.
+
+    What settling it wrote is undone: the interest not yet due that was cancelled is charged
+    again (each on its own date), the rest a settlement forgave is owed again (its
+    ``discount`` entry reversed), and the plan or settlement completed on the day it closed
+    is ``active`` again. A settled account takes no plan, so the interest cancelled since it
+    was settled (``closed_at``; for an account settled before that was recorded, since the
+    payment ``closed_by``) was cancelled by settling it.
+    """
+    closed_on = account.closed_on
+    closed_at = account.closed_at or closed_by.posted_at
+    completed = session.scalars(
+        select(Plan).where(
+            Plan.account_id == account.id,
+            Plan.status == "completed",
+            Plan.resolved_on == closed_on,
+        )
+    ).all()
+    forgiven = {_forgiven_memo(plan) for plan in completed}
+    since = session.scalars(
+        select(JournalEntry)
+        .where(
+            JournalEntry.account_id == account.id,
+            JournalEntry.posted_at >= closed_at,
+            JournalEntry.kind.in_(("reversal", "discount")),
+        )
+        .order_by(JournalEntry.posted_at, JournalEntry.id)
+    ).all()
+    for entry in since:
+        if entry.kind == "discount" and entry.memo in forgiven:
+            journal.reverse_entry(
+                session, entry, effective_on=entry.effective_on, memo=f"undone: {entry.memo}"
+            )
+            continue
+        cancelled = session.get(JournalEntry, entry.reverses_id) if entry.reverses_id else None
+        if cancelled is not None and cancelled.kind == "interest":
+            journal.post_entry(
+                session,
+                account,
+                kind="interest",
+                effective_on=cancelled.effective_on,
+                legs=[journal.Leg(p.book, p.amount, p.instalment_id) for p in cancelled.postings],
+                memo=f"charged again: {cancelled.memo}"[:200],
+            )
+    for plan in completed:
+        plan.status = "active"
+        plan.resolved_on = None
+        plan.terms = {key: value for key, value in plan.terms.items() if key != "forgiven"}
+    account.status = "open"
+    account.closed_on = None
+    account.closed_at = None
+    session.flush()
+
+
+def to_active_schedule(
+    session: Session, account: Account, legs: Sequence[Posting], *, day: dt.date
+) -> None:
+    """Move what ``legs`` (a reversal's) put back on instalments a plan has since replaced
+    onto the active schedule, so that a payment can reach it again.
+
+    The amounts go, component by component, to the first active instalment due on or after
+    ``day`` (the last active one when none is), in one ``adjustment`` entry.
+    """
+    inactive = {
+        i.id
+        for i in session.scalars(
+            select(Instalment).where(
+                Instalment.account_id == account.id, Instalment.active.is_(False)
+            )
+        )
+    }
+    stranded = [p for p in legs if p.instalment_id in inactive and p.book in _COMPONENT_OF_BOOK]
+    active = _active_instalments(session, account)
+    if not stranded or not active:
+        return
+    target = next((i for i in active if i.due_on >= day), active[-1])
+    moves: list[journal.Leg] = []
+    for posting in stranded:
+        moves.append(journal.Leg(posting.book, -posting.amount, posting.instalment_id))
+        moves.append(journal.Leg(posting.book, posting.amount, target.id))
+    journal.post_entry(
+        session,
+        account,
+        kind="adjustment",
+        effective_on=day,
+        legs=moves,
+        memo=f"reversed payment moved to instalment {target.number} of the current schedule",
+    )
 
 
 # -- evaluation ----------------------------------------------------------------------------
