@@ -84,7 +84,11 @@ def french_schedule(
         rows = []
         outstanding = principal
         for number, due_on in enumerate(monthly_due_dates(first_due, count), start=1):
-            interest = (outstanding * rate).quantize(quantum, rounding=ROUND_HALF_UP)
+            # Multiplied before dividing: rate itself is rounded (0.25 / 12 = 0.0208333…), and
+            # an interest of exactly half a cent (270.00 × 0.25 / 12 = 5.625) must round up.
+            interest = (outstanding * annual_rate / periods_per_year).quantize(
+                quantum, rounding=ROUND_HALF_UP
+            )
             # The last instalment absorbs every rounding remainder.
             part = outstanding if number == count else min(payment - interest, outstanding)
             rows.append(ScheduledInstalment(number, due_on, part, interest))

@@ -123,7 +123,7 @@ def _french(rest: Decimal, annual_rate: Decimal, count: int, step: Decimal) -> l
             return [payment] * (count - 1) + [rest - payment * (count - 1)]
         outstanding = rest
         for number in range(1, count + 1):
-            interest = (outstanding * rate).quantize(step, rounding=ROUND_HALF_UP)
+            interest = (outstanding * annual_rate / 12).quantize(step, rounding=ROUND_HALF_UP)
             part = outstanding if number == count else min(payment - interest, outstanding)
             amounts.append(part + interest)
             outstanding -= part
