@@ -59,8 +59,9 @@ _LOCK = (
 )
 
 # What the payment needs to know once its account is locked, in one round trip: a payment
-# already posted with this external id (any account of the tenant), and whether the account
-# has pending promises or active plans to evaluate on the day it was received.
+# already posted with this external id (any account of the tenant), whether the account
+# has pending promises or active plans to evaluate on the day it was received, and the date
+# of its latest payment or payment reversal (a reversal is dated on or after its payment).
 _PRECHECK = select(
     select(Payment.id)
     .where(Payment.tenant_id == _TENANT, Payment.external_id == bindparam("external_id"))
@@ -82,6 +83,12 @@ _PRECHECK = select(
         Plan.agreed_on <= _DAY,
     )
     .label("planned"),
+    select(func.max(func.coalesce(JournalEntry.effective_on, Payment.received_on)))
+    .select_from(Payment)
+    .outerjoin(JournalEntry, JournalEntry.id == Payment.reversal_entry_id)
+    .where(Payment.tenant_id == _TENANT, Payment.account_id == _ACCOUNT)
+    .scalar_subquery()
+    .label("latest"),
 )
 
 _COMPONENTS = list(RECEIVABLE_BOOKS)
@@ -170,10 +177,18 @@ def lock(session: Session, account_id: str) -> LockedAccount | None:
 class Precheck:
     """What :func:`read` found besides the instalments."""
 
-    __slots__ = ("existing", "planned", "promised")
+    __slots__ = ("existing", "latest", "planned", "promised")
 
-    def __init__(self, existing: str | None, promised: bool, planned: bool) -> None:
+    def __init__(
+        self, existing: str | None, promised: bool, planned: bool, latest: Any = None
+    ) -> None:
         self.existing, self.promised, self.planned = existing, bool(promised), bool(planned)
+        #: The latest payment's date, or its reversal's; None before the first payment.
+        self.latest: dt.date | None = (
+            latest
+            if latest is None or isinstance(latest, dt.date)
+            else dt.date.fromisoformat(str(latest))
+        )
 
 
 def read(
@@ -182,7 +197,8 @@ def read(
     """What a payment reads once its account is locked, in one query.
 
     :return: the precheck (a payment already posted with ``external_id``, pending promises
-        created by ``day``, active plans agreed by ``day``) and, like
+        created by ``day``, active plans agreed by ``day``, the latest payment's or payment
+        reversal's date) and, like
         :func:`~.journal.outstanding_by_instalment` for this one account, its active
         instalments (oldest first) with what each owed on ``day``.
     """
@@ -200,20 +216,20 @@ def read(
         .all()
     )
     first = rows[0]
-    check = Precheck(first[0], first[1], first[2])
+    check = Precheck(first[0], first[1], first[2], first[3])
     zero = Decimal(0)
     owed = [
         Outstanding(
-            instalment_id=row[3],
-            number=row[4],
-            due_on=row[5],
+            instalment_id=row[4],
+            number=row[5],
+            due_on=row[6],
             components={
                 component: zero if amount is None else Decimal(amount)
-                for component, amount in zip(_COMPONENTS, row[6:], strict=True)
+                for component, amount in zip(_COMPONENTS, row[7:], strict=True)
             },
         )
         for row in rows
-        if row[3] is not None
+        if row[4] is not None
     ]
     return check, owed
 

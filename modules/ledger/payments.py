@@ -154,7 +154,8 @@ def post_payment(
     :raises NotFoundError: when the tenant has no such account.
     :raises ConflictError: when ``external_id`` was used for a different payment.
     :raises UnprocessableError: for a non-positive amount, another currency, a date in the
-        future or before the account was opened, or an unknown allocation strategy.
+        future, before the account was opened or before its latest payment (or payment
+        reversal), or an unknown allocation strategy.
     """
     # The hot path's Core statements do not autoflush: write what the caller left pending
     # (a plan installed in the same transaction, say) before reading.
@@ -178,6 +179,14 @@ def post_payment(
         raise _fault("/received_on", "must not be in the future")
     if received_on < account.originated_on:
         raise _fault("/received_on", "must not be before the account's origination")
+    if check.latest is not None and received_on < check.latest:
+        # Allocation reads what is owed on the payment's date; a payment dated before one
+        # already allocated would not see it, and would allocate the same amounts again.
+        raise _fault(
+            "/received_on",
+            f"must not be before {check.latest.isoformat()}, the date of the account's latest "
+            "payment or payment reversal: payments are allocated in the order of their dates",
+        )
 
     dues = allocation.dues_from_outstanding(rows)
     strategy = allocation.resolve_strategy(config["allocation"], extra=strategies)
