@@ -8,7 +8,7 @@ offers (``almacen_ledger_allocation_strategies``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from importlib.resources import files
 from typing import TYPE_CHECKING
 
@@ -20,7 +20,9 @@ from .config import LedgerConfigSchema
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+    from almacen.gateway.db import Database
     from almacen.gateway.plugins import PluginRegistry
+    from almacen.gateway.settings import Settings
 
 
 @hookimpl
@@ -132,6 +134,14 @@ def almacen_register_events() -> Iterable[EventType]:
     from . import events
 
     return list(events.ALL)
+
+
+@hookimpl
+def almacen_worker_tasks(db: Database, settings: Settings) -> Iterable[Callable[[], int]]:
+    """The daily run (aging, promises, plans) of the tenants that ask for it."""
+    from .daily import DailyAging
+
+    return [DailyAging(db)]
 
 
 @hookimpl

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zoneinfo
 from decimal import Decimal
 from typing import Any
 
@@ -66,6 +67,18 @@ class LedgerConfigSchema(Schema):
     refinancing_rate = fields.Decimal(
         as_string=True, load_default=Decimal("0"), validate=validate.Range(0, 10), places=8
     )
+
+    #: Age the accounts every day from ``almacen worker`` (else: ``POST /jobs/aging``).
+    daily_aging = fields.Boolean(load_default=False)
+    #: The tenant's IANA time zone: the daily run ages as of the date there.
+    time_zone = fields.String(load_default="UTC")
+
+    @validates("time_zone")
+    def _known_time_zone(self, value: str, **_: Any) -> None:
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ValidationError(f"{value!r} is not an IANA time zone") from None
 
     @validates("waterfall")
     def _complete_waterfall(self, value: list[str], **_: Any) -> None:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import Any
 
 from almacen.gateway.state import request_session
 
-from .. import accounts, aging, plans, promises
+from .. import accounts, daily
 from ..schemas import AgingReportSchema
 from ._common import date, pointer
 
@@ -21,19 +20,15 @@ def run_aging(body: dict[str, Any] | None = None) -> dict[str, Any]:
     session = request_session()
     as_of = (body or {}).get("as_of")
     day = date(as_of, pointer("/as_of")) if as_of else accounts.today()
-    config = accounts.settings_for(session)
-    report = aging.run_aging(session, as_of=day, config=config)
-    changes = promises.evaluate_promises(session, as_of=day, config=config)
-    resolved = Counter(change.new for change in changes if change.new != change.old)
-    arrangements = Counter(c.new for c in plans.evaluate_plans(session, as_of=day, config=config))
+    report = daily.run_daily(session, as_of=day, config=accounts.settings_for(session))
     return dict(
         _report.dump(
             {
                 "as_of": day,
-                "counts": report.counts,
-                "changed": len(report.changed),
-                "promises": dict(resolved),
-                "plans": dict(arrangements),
+                "counts": report.aging.counts,
+                "changed": len(report.aging.changed),
+                "promises": dict(report.promises),
+                "plans": dict(report.plans),
             }
         )
     )
