@@ -464,14 +464,22 @@ def schedule(session: Session, account: Account, *, as_of: dt.date) -> list[Inst
 
 
 def journal_page(
-    session: Session, account: Account, *, limit: int = DEFAULT_LIMIT, cursor: str | None = None
+    session: Session,
+    account: Account,
+    *,
+    limit: int = DEFAULT_LIMIT,
+    cursor: str | None = None,
+    as_of: dt.date | None = None,
 ) -> Page[JournalEntry]:
-    """A page of the account's journal entries with their postings, in posting order."""
+    """A page of the account's journal entries with their postings, in posting order (only
+    those effective by ``as_of``, when given)."""
     statement = (
         select(JournalEntry)
         .where(JournalEntry.account_id == account.id)
         .options(selectinload(JournalEntry.postings))
     )
+    if as_of is not None:
+        statement = statement.where(JournalEntry.effective_on <= as_of)
     return paginate(
         session,
         statement,

@@ -59,11 +59,13 @@ class PaymentView:
     amount: Money
     allocations: list[AllocatedPart]
     credit: Money
+    #: Its reversal's entry; None while it is not reversed (as of the date asked, if any).
+    reversal_entry_id: str | None
 
     @property
     def status(self) -> str:
         """``reversed`` once a reversal was posted, else ``posted``."""
-        return "reversed" if self.payment.reversal_entry_id else "posted"
+        return "reversed" if self.reversal_entry_id else "posted"
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -255,9 +257,22 @@ def post_payment(
     return PaymentResult(view=_view(payment, written, numbers), replayed=False)
 
 
-def view_of(session: Session, payments: Sequence[Payment]) -> list[PaymentView]:
-    """Each payment with its allocations, read from its journal entry in one query."""
+def view_of(
+    session: Session, payments: Sequence[Payment], *, as_of: dt.date | None = None
+) -> list[PaymentView]:
+    """Each payment with its allocations, read from its journal entry in one query; as of a
+    date, a reversal effective later does not count yet."""
     entries = {p.entry_id: p for p in payments}
+    later: set[str] = set()
+    reversals = [p.reversal_entry_id for p in payments if p.reversal_entry_id]
+    if as_of is not None and reversals:
+        later = set(
+            session.scalars(
+                select(JournalEntry.id).where(
+                    JournalEntry.id.in_(reversals), JournalEntry.effective_on > as_of
+                )
+            )
+        )
     postings: dict[str, list[Posting]] = defaultdict(list)
     if entries:
         for posting in session.scalars(
@@ -274,14 +289,28 @@ def view_of(session: Session, payments: Sequence[Payment]) -> list[PaymentView]:
             select(Instalment.id, Instalment.number).where(Instalment.id.in_(list(instalment_ids)))
         )
         numbers = {instalment_id: number for instalment_id, number in rows}
-    return [_view(payment, postings[payment.entry_id], numbers) for payment in payments]
+    return [
+        _view(
+            payment,
+            postings[payment.entry_id],
+            numbers,
+            reversal_entry_id=None
+            if payment.reversal_entry_id in later
+            else payment.reversal_entry_id,
+        )
+        for payment in payments
+    ]
 
 
 _COMPONENTS = {book: component for component, book in journal.RECEIVABLE_BOOKS.items()}
 
 
 def _view(
-    payment: Payment, legs: Sequence[Posting | journal.Leg], numbers: Mapping[str, int]
+    payment: Payment,
+    legs: Sequence[Posting | journal.Leg],
+    numbers: Mapping[str, int],
+    *,
+    reversal_entry_id: str | None = None,
 ) -> PaymentView:
     parts = [
         AllocatedPart(
@@ -299,25 +328,35 @@ def _view(
         amount=money(payment.amount, payment.currency),
         allocations=parts,
         credit=money(credit, payment.currency),
+        reversal_entry_id=reversal_entry_id,
     )
 
 
 def list_payments(
-    session: Session, account_id: str, *, limit: int = DEFAULT_LIMIT, cursor: str | None = None
+    session: Session,
+    account_id: str,
+    *,
+    limit: int = DEFAULT_LIMIT,
+    cursor: str | None = None,
+    as_of: dt.date | None = None,
 ) -> Page[PaymentView]:
-    """A page of an account's payments, in the order they were posted.
+    """A page of an account's payments, in the order they were posted; as of a date, those
+    received by then, reversed only by a reversal effective by then.
 
     :raises NotFoundError: when the tenant has no such account.
     """
     account = get_account(session, account_id)
+    statement = select(Payment).where(Payment.account_id == account.id)
+    if as_of is not None:
+        statement = statement.where(Payment.received_on <= as_of)
     page = paginate(
         session,
-        select(Payment).where(Payment.account_id == account.id),
+        statement,
         keys=(Payment.created_at, Payment.id),
         limit=limit,
         cursor=cursor,
     )
-    return Page(items=view_of(session, list(page.items)), next_cursor=page.next_cursor)
+    return Page(items=view_of(session, list(page.items), as_of=as_of), next_cursor=page.next_cursor)
 
 
 def reverse_payment(

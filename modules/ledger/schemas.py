@@ -241,7 +241,7 @@ class PaymentSchema(Schema):
     allocations = fields.List(fields.Nested(AllocatedPartSchema))
     credit = MoneyField()
     entry_id = fields.String(attribute="payment.entry_id")
-    reversal_entry_id = fields.String(attribute="payment.reversal_entry_id", allow_none=True)
+    reversal_entry_id = fields.String(allow_none=True)
     created_at = fields.AwareDateTime(attribute="payment.created_at")
 
 

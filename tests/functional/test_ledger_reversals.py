@@ -141,3 +141,40 @@ def test_a_payment_reversed_after_a_plan_replaced_its_instalments_is_owed_on_the
     paid(tenant, account["id"], "316.02", today)
     state = summary(tenant, account["id"], "2999-12-31")
     assert (state["total"], state["credit"]) == (money("0.00"), money("0.00"))
+
+
+def test_payments_and_the_journal_read_as_of_a_past_date(tenant: TenantHandle) -> None:
+    """120.00 received 20 March and reversed on 22 March, read as of the days around."""
+    account = new_account(tenant, **SMALL)
+    payment = paid(tenant, account["id"], "120.00", "2026-03-20")
+    reverse(tenant, payment, "2026-03-22")
+
+    def payments_on(day: str) -> list[tuple[str, Any]]:
+        response = tenant.get(f"{BASE}/accounts/{account['id']}/payments", params={"as_of": day})
+        assert response.status_code == 200, response.text
+        return [(p["status"], p["reversal_entry_id"]) for p in response.json()["items"]]
+
+    def kinds_on(day: str | None) -> list[tuple[str, str]]:
+        params = {"as_of": day, "limit": 50} if day else {"limit": 50}
+        response = tenant.get(f"{BASE}/accounts/{account['id']}/journal", params=params)
+        assert response.status_code == 200, response.text
+        return sorted((e["effective_on"], e["kind"]) for e in response.json()["items"])
+
+    assert payments_on("2026-03-19") == []
+    assert payments_on("2026-03-21") == [("posted", None)]
+    [(status, reversal)] = payments_on("2026-03-22")
+    assert status == "reversed" and reversal is not None
+    everything = kinds_on(None)
+    # Interest falls due on each instalment's date: 15 February, 15 March, 15 April.
+    assert [day for day, kind in everything if kind == "interest"] == [
+        "2026-02-15",
+        "2026-03-15",
+        "2026-04-15",
+    ]
+    assert kinds_on("2026-03-21") == [e for e in everything if e[0] <= "2026-03-21"]
+    assert ("2026-03-20", "payment") in kinds_on("2026-03-21")
+    assert ("2026-03-22", "reversal") not in kinds_on("2026-03-21")
+    assert ("2026-03-22", "reversal") in kinds_on("2026-03-22")
+    bad = tenant.get(f"{BASE}/accounts/{account['id']}/payments", params={"as_of": "2026-02-30"})
+    assert bad.status_code == 400
+    assert bad.json()["errors"][0]["parameter"] == "as_of"

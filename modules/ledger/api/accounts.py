@@ -107,11 +107,16 @@ def get_schedule(account_id: str, as_of: str | None = None) -> dict[str, Any]:
     }
 
 
-def get_journal(account_id: str, limit: int = 50, cursor: str | None = None) -> dict[str, Any]:
+def get_journal(
+    account_id: str, limit: int = 50, cursor: str | None = None, as_of: str | None = None
+) -> dict[str, Any]:
     """A page of the account's journal."""
     session = request_session()
     account = service.get_account(session, account_id)
-    return page(_entry, service.journal_page(session, account, limit=limit, cursor=cursor))
+    day = date(as_of, query("as_of")) if as_of else None
+    return page(
+        _entry, service.journal_page(session, account, limit=limit, cursor=cursor, as_of=day)
+    )
 
 
 def adjust_account(account_id: str, body: dict[str, Any]) -> tuple[dict[str, Any], int]:

@@ -10,7 +10,7 @@ from .. import payments as service
 from ..accounts import settings_for
 from ..actions import plugin_strategies
 from ..schemas import PaymentSchema
-from ._common import date, money, page, pointer
+from ._common import date, money, page, pointer, query
 
 __all__ = ["list_payments", "post_payment", "reverse_payment"]
 
@@ -36,9 +36,14 @@ def post_payment(account_id: str, body: dict[str, Any]) -> tuple[dict[str, Any],
     return dumped, 201, {}
 
 
-def list_payments(account_id: str, limit: int = 50, cursor: str | None = None) -> dict[str, Any]:
+def list_payments(
+    account_id: str, limit: int = 50, cursor: str | None = None, as_of: str | None = None
+) -> dict[str, Any]:
     """A page of the account's payments."""
-    found = service.list_payments(request_session(), account_id, limit=limit, cursor=cursor)
+    day = date(as_of, query("as_of")) if as_of else None
+    found = service.list_payments(
+        request_session(), account_id, limit=limit, cursor=cursor, as_of=day
+    )
     return page(_payment, found)
 
 
