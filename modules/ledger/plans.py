@@ -70,6 +70,7 @@ from .models import Account, Dispute, Instalment, JournalEntry, Plan, Posting
 
 __all__ = [
     "DISPUTE_OUTCOMES",
+    "PlanAsOf",
     "PlanChange",
     "PlanInstalment",
     "apply_settlement",
@@ -810,21 +811,63 @@ def evaluate_plans(
     return changes
 
 
+@dataclasses.dataclass(frozen=True)
+class PlanAsOf:
+    """A plan or settlement as it stood at the end of ``as_of``: one completed or broken
+    later was still ``active`` then, with nothing forgiven yet."""
+
+    plan: Plan
+    as_of: dt.date
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.plan, name)
+
+    @property
+    def _later(self) -> bool:
+        return self.plan.resolved_on is not None and self.plan.resolved_on > self.as_of
+
+    @property
+    def status(self) -> str:
+        """The plan's status then."""
+        return "active" if self._later else self.plan.status
+
+    @property
+    def resolved_on(self) -> dt.date | None:
+        """When it was resolved, if it was by then."""
+        return None if self._later else self.plan.resolved_on
+
+    @property
+    def terms(self) -> dict[str, Any]:
+        """Its terms then (without what completing it forgave later)."""
+        terms = dict(self.plan.terms)
+        if self._later:
+            terms.pop("forgiven", None)
+        return terms
+
+
 def list_plans(
-    session: Session, account_id: str, *, limit: int = DEFAULT_LIMIT, cursor: str | None = None
-) -> Page[Plan]:
-    """A page of the account's plans and settlements, oldest first.
+    session: Session,
+    account_id: str,
+    *,
+    limit: int = DEFAULT_LIMIT,
+    cursor: str | None = None,
+    as_of: dt.date | None = None,
+) -> Page[Plan] | Page[PlanAsOf]:
+    """A page of the account's plans and settlements, oldest first; as of a date, those
+    agreed by then, as they stood then (:class:`PlanAsOf`).
 
     :raises NotFoundError: when the tenant has no such account.
     """
     account = get_account(session, account_id)
-    return paginate(
-        session,
-        select(Plan).where(Plan.account_id == account.id),
-        keys=(Plan.created_at, Plan.id),
-        limit=limit,
-        cursor=cursor,
+    statement = select(Plan).where(Plan.account_id == account.id)
+    if as_of is not None:
+        statement = statement.where(Plan.agreed_on <= as_of)
+    found = paginate(
+        session, statement, keys=(Plan.created_at, Plan.id), limit=limit, cursor=cursor
     )
+    if as_of is None:
+        return found
+    return Page(items=[PlanAsOf(p, as_of) for p in found.items], next_cursor=found.next_cursor)
 
 
 def _write_off(

@@ -54,6 +54,12 @@ def plans_of(tenant: TenantHandle, account_id: str) -> list[dict[str, Any]]:
     return list(response.json()["items"])
 
 
+def plans_as_of(tenant: TenantHandle, account_id: str, day: str) -> list[tuple[str, Any]]:
+    response = tenant.get(f"{BASE}/accounts/{account_id}/plans", params={"as_of": day})
+    assert response.status_code == 200, response.text
+    return [(p["status"], p["resolved_on"]) for p in response.json()["items"]]
+
+
 def later(day: str, days: int) -> str:
     return (dt.date.fromisoformat(day) + dt.timedelta(days=days)).isoformat()
 
@@ -167,6 +173,10 @@ def test_broken_plan_keeps_or_reverts(tenant: TenantHandle, admin: Admin, policy
     assert job.json()["plans"] == {"broken": 1}
     (plan,) = plans_of(tenant, account["id"])
     assert (plan["status"], plan["resolved_on"]) == ("broken", later(today, 31))
+    # Read as of a day: not agreed yet the day before, active the day before it broke.
+    assert plans_as_of(tenant, account["id"], later(today, -1)) == []
+    assert plans_as_of(tenant, account["id"], later(today, 30)) == [("active", None)]
+    assert plans_as_of(tenant, account["id"], later(today, 31)) == [("broken", later(today, 31))]
     day = later(today, 31)
     state = summary(tenant, account["id"], day)
     assert state["total"] == money("306.02")  # 316.02 − 10.00, whatever the policy

@@ -9,7 +9,7 @@ from almacen.gateway.state import request_session
 from .. import plans as service
 from ..accounts import settings_for
 from ..schemas import DisputeSchema, PlanSchema
-from ._common import date, decimal, money, page, pointer
+from ._common import date, decimal, money, page, pointer, query
 
 __all__ = ["apply_settlement", "install_plan", "list_plans", "open_dispute", "resolve_dispute"]
 
@@ -37,11 +37,13 @@ def install_plan(account_id: str, body: dict[str, Any]) -> tuple[dict[str, Any],
     return dict(_plan.dump(plan)), 201
 
 
-def list_plans(account_id: str, limit: int = 50, cursor: str | None = None) -> dict[str, Any]:
+def list_plans(
+    account_id: str, limit: int = 50, cursor: str | None = None, as_of: str | None = None
+) -> dict[str, Any]:
     """A page of the account's plans and settlements, oldest first."""
-    return page(
-        _plan, service.list_plans(request_session(), account_id, limit=limit, cursor=cursor)
-    )
+    day = date(as_of, query("as_of")) if as_of else None
+    found = service.list_plans(request_session(), account_id, limit=limit, cursor=cursor, as_of=day)
+    return page(_plan, found)
 
 
 def apply_settlement(account_id: str, body: dict[str, Any]) -> tuple[dict[str, Any], int]:
