@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import zoneinfo
 from decimal import Decimal
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
+
+from .debtors import is_time_zone
 
 __all__ = ["COMPONENTS", "DEFAULT_BUCKETS", "LedgerConfigSchema"]
 
@@ -75,10 +76,8 @@ class LedgerConfigSchema(Schema):
 
     @validates("time_zone")
     def _known_time_zone(self, value: str, **_: Any) -> None:
-        try:
-            zoneinfo.ZoneInfo(value)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            raise ValidationError(f"{value!r} is not an IANA time zone") from None
+        if not is_time_zone(value):
+            raise ValidationError(f"{value!r} is not an IANA time zone")
 
     @validates("waterfall")
     def _complete_waterfall(self, value: list[str], **_: Any) -> None:

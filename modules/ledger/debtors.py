@@ -27,8 +27,11 @@ from .models import ChannelConsent, ContactPoint, Debtor
 
 __all__ = [
     "CHANNELS",
+    "check_language",
+    "check_time_zone",
     "create_debtor",
     "get_debtor",
+    "is_time_zone",
     "list_debtors",
     "normalise_email",
     "normalise_phone",
@@ -79,16 +82,25 @@ def _check_region(region: str | None) -> None:
         raise _fault("/default_region", f"unknown region {region!r}")
 
 
-def _check_language(language: str) -> None:
+def check_language(language: str, *, pointer: str = "/language") -> None:
+    """:raises UnprocessableError: when ``language`` is not a BCP 47 language tag."""
     if not _LANGUAGE_TAG.match(language):
-        raise _fault("/language", f"{language!r} is not a BCP 47 language tag")
+        raise _fault(pointer, f"{language!r} is not a BCP 47 language tag")
 
 
-def _check_time_zone(name: str) -> None:
+def is_time_zone(name: str) -> bool:
+    """Whether ``name`` is an IANA time zone (of the zone database this process has)."""
     try:
         zoneinfo.ZoneInfo(name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise _fault("/time_zone", f"{name!r} is not an IANA time zone") from None
+        return False
+    return True
+
+
+def check_time_zone(name: str, *, pointer: str = "/time_zone") -> None:
+    """:raises UnprocessableError: when ``name`` is not an IANA time zone."""
+    if not is_time_zone(name):
+        raise _fault(pointer, f"{name!r} is not an IANA time zone")
 
 
 def _contact_points(
@@ -139,9 +151,9 @@ def create_debtor(session: Session, data: Mapping[str, Any]) -> Debtor:
     region = data.get("default_region")
     _check_region(region)
     language = data.get("language", "es")
-    _check_language(language)
+    check_language(language)
     time_zone = data.get("time_zone", "UTC")
-    _check_time_zone(time_zone)
+    check_time_zone(time_zone)
     debtor = Debtor(
         external_ref=data["external_ref"],
         name=data["name"],
@@ -210,9 +222,9 @@ def update_debtor(session: Session, debtor_id: str, changes: Mapping[str, Any]) 
     region = changes.get("default_region")
     _check_region(region)
     if "language" in changes:
-        _check_language(changes["language"])
+        check_language(changes["language"])
     if "time_zone" in changes:
-        _check_time_zone(changes["time_zone"])
+        check_time_zone(changes["time_zone"])
     if "external_ref" in changes and changes["external_ref"] != debtor.external_ref:
         _require_unique_ref(session, changes["external_ref"])
     for field in ("external_ref", "name", "preferred_channel", "language", "time_zone"):

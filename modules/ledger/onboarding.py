@@ -47,7 +47,7 @@ from almacen.gateway.errors import NotFoundError, UnprocessableError
 from almacen.gateway.money import Money, MoneyField
 
 from . import accounts, events
-from .debtors import normalise_email, normalise_phone
+from .debtors import check_language, check_time_zone, normalise_email, normalise_phone
 from .models import (
     Account,
     ContactPoint,
@@ -84,6 +84,9 @@ COLUMNS = (
     "phone",
     "email",
     "default_region",
+    "preferred_channel",
+    "language",
+    "time_zone",
     "account_external_ref",
     "product_type",
     "currency",
@@ -149,6 +152,10 @@ class ValidRow:
     fee: Decimal
     #: ``(due_on, principal, interest)`` per instalment.
     schedule: list[tuple[dt.date, Decimal, Decimal]]
+    #: The debtor's, as ``POST /debtors`` takes them (defaults alike).
+    preferred_channel: str | None = None
+    language: str = "es"
+    time_zone: str = "UTC"
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -256,6 +263,12 @@ def _check_row(number: int, raw: Mapping[str, Any], today: dt.date) -> ValidRow 
             email = normalise_email(data["email"], pointer="email")
     except UnprocessableError as exc:
         fault("email", _detail(exc))
+    for field, check in (("language", check_language), ("time_zone", check_time_zone)):
+        if field in data:
+            try:
+                check(data[field], pointer=field)
+            except UnprocessableError as exc:
+                fault(field, _detail(exc))
     rate = Decimal(data["annual_rate"])
     if rate > 10:
         fault("annual_rate", "must be between 0 and 10 (a fraction: 0.12 is 12 %)")
@@ -291,6 +304,9 @@ def _check_row(number: int, raw: Mapping[str, Any], today: dt.date) -> ValidRow 
         originated_on=data["originated_on"],
         fee=fee,
         schedule=schedule,
+        preferred_channel=data.get("preferred_channel"),
+        language=data.get("language", "es"),
+        time_zone=data.get("time_zone", "UTC"),
     )
 
 
@@ -560,9 +576,9 @@ class BatchWriter:
                         "tenant_id": self.tenant_id,
                         "external_ref": row.debtor_ref,
                         "name": row.name,
-                        "preferred_channel": None,
-                        "language": "es",
-                        "time_zone": "UTC",
+                        "preferred_channel": row.preferred_channel,
+                        "language": row.language,
+                        "time_zone": row.time_zone,
                         "created_at": self.now,
                         "updated_at": self.now,
                     }

@@ -475,6 +475,10 @@ class ImportRowSchema(Schema):
     phone = fields.String(validate=validate.Length(min=1, max=320))
     email = fields.String(validate=validate.Length(min=1, max=320))
     default_region = fields.String(validate=validate.Regexp(r"^[A-Z]{2}$"))
+    preferred_channel = fields.String(validate=validate.OneOf(CHANNELS))
+    #: Checked as ``POST /debtors`` checks them (a BCP 47 tag, an IANA zone).
+    language = fields.String(validate=validate.Length(min=2, max=35))
+    time_zone = fields.String(validate=validate.Length(min=1, max=64))
     account_external_ref = fields.String(required=True, validate=validate.Length(min=1, max=100))
     product_type = fields.String(required=True, validate=validate.Length(min=1, max=40))
     currency = fields.String(required=True)

@@ -60,9 +60,9 @@ def rows(count: int, **overrides: str) -> list[dict[str, str]]:
     ]
 
 
-def as_csv(items: list[dict[str, str]]) -> str:
+def as_csv(items: list[dict[str, str]], columns: list[str] = COLUMNS) -> str:
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
+    writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n", restval="")
     writer.writeheader()
     writer.writerows(items)
     return out.getvalue()
@@ -293,6 +293,45 @@ def test_two_imports_racing_for_the_same_references_name_the_rows_they_lost(
     ]
     assert len(tenant.get(f"{BASE}/accounts").json()["items"]) == 4
     assert len(tenant.get(f"{BASE}/debtors").json()["items"]) == 4
+
+
+def test_an_import_carries_the_debtors_channel_language_and_time_zone(
+    tenant: TenantHandle,
+) -> None:
+    batch = rows(3)
+    batch[0].update(preferred_channel="whatsapp", language="es-CO", time_zone="America/Bogota")
+    columns = [*COLUMNS, "preferred_channel", "language", "time_zone"]
+    bad = [dict(row) for row in batch]
+    bad[1].update(language="español", time_zone="America/Medellin")
+    bad[2].update(preferred_channel="pigeon")
+
+    refused = import_(tenant, "csv", as_csv(bad, columns)).json()
+    assert refused["status"] == "failed"
+    assert [(e["row"], e["field"]) for e in refused["errors"]] == [
+        (2, "language"),
+        (2, "time_zone"),
+        (3, "preferred_channel"),
+    ]
+    assert tenant.get(f"{BASE}/debtors").json()["items"] == []
+
+    job = import_(tenant, "csv", as_csv(batch, columns)).json()
+    assert job["status"] == "succeeded", job
+    debtors = {
+        d["external_ref"]: d
+        for d in tenant.get(f"{BASE}/debtors", params={"limit": 10}).json()["items"]
+    }
+    first, second = (debtors[row["debtor_external_ref"]] for row in batch[:2])
+    assert (first["preferred_channel"], first["language"], first["time_zone"]) == (
+        "whatsapp",
+        "es-CO",
+        "America/Bogota",
+    )
+    # Left empty: the defaults of POST /debtors.
+    assert (second["preferred_channel"], second["language"], second["time_zone"]) == (
+        None,
+        "es",
+        "UTC",
+    )
 
 
 def test_a_csv_without_the_required_columns_is_refused(tenant: TenantHandle) -> None:
