@@ -108,21 +108,16 @@ class DailyAging:
             }
             if not asked:
                 return []
+            # Per tenant, the oldest aging date of its open accounts (never aged: year 1).
             oldest = session.execute(
-                select(
-                    Account.tenant_id,
-                    func.min(Account.aged_on),
-                    func.count() - func.count(Account.aged_on),
-                )
+                select(Account.tenant_id, func.min(func.coalesce(Account.aged_on, dt.date.min)))
                 .where(Account.tenant_id.in_(list(asked)), Account.status == "open")
                 .group_by(Account.tenant_id)
                 .order_by(Account.tenant_id)
                 .execution_options(**_ALL_TENANTS)
             )
             return [
-                str(tenant_id)
-                for tenant_id, aged_on, never in oldest
-                if never or _as_date(aged_on) < asked[str(tenant_id)]
+                str(tenant_id) for tenant_id, aged_on in oldest if aged_on < asked[str(tenant_id)]
             ]
 
     def _age(self, tenant_id: str) -> bool:
@@ -146,8 +141,3 @@ class DailyAging:
                 return False  # aged since it was found due
             run_daily(session, as_of=day, config=config)
             return True
-
-
-def _as_date(value: Any) -> dt.date:
-    # A date from PostgreSQL; SQLite's min() of a date column is its ISO text.
-    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))

@@ -180,15 +180,15 @@ class Precheck:
     __slots__ = ("existing", "latest", "planned", "promised")
 
     def __init__(
-        self, existing: str | None, promised: bool, planned: bool, latest: Any = None
+        self,
+        existing: str | None,
+        promised: bool,
+        planned: bool,
+        latest: dt.date | None = None,
     ) -> None:
         self.existing, self.promised, self.planned = existing, bool(promised), bool(planned)
         #: The latest payment's date, or its reversal's; None before the first payment.
-        self.latest: dt.date | None = (
-            latest
-            if latest is None or isinstance(latest, dt.date)
-            else dt.date.fromisoformat(str(latest))
-        )
+        self.latest = latest
 
 
 def read(

@@ -716,16 +716,14 @@ def to_active_schedule(
     The amounts go, component by component, to the first active instalment due on or after
     ``day`` (the last active one when none is), in one ``adjustment`` entry.
     """
-    inactive = {
-        i.id
-        for i in session.scalars(
-            select(Instalment).where(
-                Instalment.account_id == account.id, Instalment.active.is_(False)
-            )
-        )
-    }
+    instalments = session.scalars(
+        select(Instalment)
+        .where(Instalment.account_id == account.id)
+        .order_by(Instalment.due_on, Instalment.number)
+    ).all()
+    inactive = {i.id for i in instalments if not i.active}
     stranded = [p for p in legs if p.instalment_id in inactive and p.book in _COMPONENT_OF_BOOK]
-    active = _active_instalments(session, account)
+    active = [i for i in instalments if i.active]
     if not stranded or not active:
         return
     target = next((i for i in active if i.due_on >= day), active[-1])

@@ -41,6 +41,11 @@ def date(value: str, location: Mapping[str, str]) -> dt.date:
         ) from None
 
 
+def query_date(value: str | None, name: str) -> dt.date | None:
+    """An optional date query parameter ``name``: None when absent (see :func:`date`)."""
+    return date(value, query(name)) if value else None
+
+
 def money(value: Mapping[str, Any], path: str) -> Money:
     """A Money member of the body; an unknown currency or too many decimals is a 422."""
     try:

@@ -8,7 +8,7 @@ from almacen.gateway.state import request_session
 
 from .. import accounts as service
 from ..schemas import AccountSchema, AccountSummarySchema, InstalmentStateSchema, JournalEntrySchema
-from ._common import date, decimal, money, page, pointer, query
+from ._common import date, decimal, money, page, pointer, query_date
 
 __all__ = [
     "adjust_account",
@@ -88,7 +88,7 @@ def get_account(account_id: str, as_of: str | None = None) -> dict[str, Any]:
     summary = service.summarise(
         session,
         account,
-        as_of=date(as_of, query("as_of")) if as_of else service.today(),
+        as_of=query_date(as_of, "as_of") or service.today(),
         config=service.settings_for(session),
     )
     return dict(_summary.dump(summary))
@@ -98,7 +98,7 @@ def get_schedule(account_id: str, as_of: str | None = None) -> dict[str, Any]:
     """The instalments with what fell due, was paid and is owed."""
     session = request_session()
     account = service.get_account(session, account_id)
-    day = date(as_of, query("as_of")) if as_of else service.today()
+    day = query_date(as_of, "as_of") or service.today()
     states = service.schedule(session, account, as_of=day)
     return {
         "account_id": account.id,
@@ -113,7 +113,7 @@ def get_journal(
     """A page of the account's journal."""
     session = request_session()
     account = service.get_account(session, account_id)
-    day = date(as_of, query("as_of")) if as_of else None
+    day = query_date(as_of, "as_of")
     return page(
         _entry, service.journal_page(session, account, limit=limit, cursor=cursor, as_of=day)
     )

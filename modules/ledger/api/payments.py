@@ -10,7 +10,7 @@ from .. import payments as service
 from ..accounts import settings_for
 from ..actions import plugin_strategies
 from ..schemas import PaymentSchema
-from ._common import date, money, page, pointer, query
+from ._common import date, money, page, pointer, query_date
 
 __all__ = ["list_payments", "post_payment", "reverse_payment"]
 
@@ -40,7 +40,7 @@ def list_payments(
     account_id: str, limit: int = 50, cursor: str | None = None, as_of: str | None = None
 ) -> dict[str, Any]:
     """A page of the account's payments."""
-    day = date(as_of, query("as_of")) if as_of else None
+    day = query_date(as_of, "as_of")
     found = service.list_payments(
         request_session(), account_id, limit=limit, cursor=cursor, as_of=day
     )

@@ -9,7 +9,7 @@ from almacen.gateway.state import request_session
 from .. import plans as service
 from ..accounts import settings_for
 from ..schemas import DisputeSchema, PlanSchema
-from ._common import date, decimal, money, page, pointer, query
+from ._common import date, decimal, money, page, pointer, query_date
 
 __all__ = ["apply_settlement", "install_plan", "list_plans", "open_dispute", "resolve_dispute"]
 
@@ -41,7 +41,7 @@ def list_plans(
     account_id: str, limit: int = 50, cursor: str | None = None, as_of: str | None = None
 ) -> dict[str, Any]:
     """A page of the account's plans and settlements, oldest first."""
-    day = date(as_of, query("as_of")) if as_of else None
+    day = query_date(as_of, "as_of")
     found = service.list_plans(request_session(), account_id, limit=limit, cursor=cursor, as_of=day)
     return page(_plan, found)
 

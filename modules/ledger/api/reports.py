@@ -10,7 +10,6 @@ when the handler returns).
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -28,7 +27,7 @@ from ..schemas import (
     RecoveryCellSchema,
     RollReportSchema,
 )
-from ._common import date, query
+from ._common import date, query, query_date
 
 __all__ = [
     "export_journal_beancount",
@@ -57,17 +56,12 @@ def _month(value: str, name: str) -> kpis.Month:
         ) from None
 
 
-def _day(params: dict[str, Any], name: str) -> dt.date | None:
-    value = params.get(name)
-    return date(value, query(name)) if value else None
-
-
 def get_portfolio(as_of: str | None = None, source: str = "auto") -> dict[str, Any]:
     """Accounts and receivable balance per currency and bucket."""
     session = request_session()
     report = kpis.portfolio(
         session,
-        as_of=date(as_of, query("as_of")) if as_of else accounts.today(),
+        as_of=query_date(as_of, "as_of") or accounts.today(),
         config=accounts.settings_for(session),
         source=source,
     )
@@ -118,7 +112,7 @@ def get_recovery(**params: str) -> dict[str, Any]:
 def _stream(
     produce: Callable[..., Iterator[str]], params: dict[str, Any], content_type: str
 ) -> flask.Response:
-    start, end = _day(params, "from"), _day(params, "to")
+    start, end = query_date(params.get("from"), "from"), query_date(params.get("to"), "to")
     # The request's session is the calling tenant's; the stream opens its own for it.
     tenant_id = request_session().info["tenant_id"]
     database = current_gateway().db
